@@ -1,0 +1,113 @@
+"""The read model: one row per generation answers a status query; assets and templates beside it."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Status(enum.StrEnum):
+    QUEUED = "QUEUED"
+    UPLOADING = "UPLOADING"
+    DETECTING = "DETECTING"
+    SUBMITTING = "SUBMITTING"
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    TIMED_OUT = "TIMED_OUT"
+    EXPIRED = "EXPIRED"
+
+
+TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELED, Status.TIMED_OUT, Status.EXPIRED})
+
+
+class Template(Base):
+    __tablename__ = "templates"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Asset(Base):
+    """A photo a client uploaded, kept until the provider has its own copy."""
+
+    __tablename__ = "assets"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    file_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Generation(Base):
+    __tablename__ = "generations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    status: Mapped[Status] = mapped_column(
+        Enum(Status, name="generation_status", native_enum=False, length=16)
+    )
+    stage: Mapped[str] = mapped_column(String(32))
+    template_id: Mapped[str] = mapped_column(ForeignKey("templates.id"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"))
+    image_url: Mapped[str | None] = mapped_column(Text)
+    # uploader
+    detect_image_url: Mapped[str | None] = mapped_column(Text)
+    synthesis_image_url: Mapped[str | None] = mapped_column(Text)
+    upload_request_id: Mapped[str | None] = mapped_column(String(64))
+    # detector
+    check_pass: Mapped[bool | None] = mapped_column(Boolean)
+    bodystyle: Mapped[str | None] = mapped_column(String(16))
+    detect_reason: Mapped[str | None] = mapped_column(Text)
+    detect_request_id: Mapped[str | None] = mapped_column(String(64))
+    # synthesizer
+    task_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+    submit_request_id: Mapped[str | None] = mapped_column(String(64))
+    # poller
+    task_status: Mapped[str | None] = mapped_column(String(32))
+    poll_request_id: Mapped[str | None] = mapped_column(String(64))
+    poll_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    video_url: Mapped[str | None] = mapped_column(Text)
+    video_duration: Mapped[float | None] = mapped_column()
+    # failure
+    error_code: Mapped[str | None] = mapped_column(String(128))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    # per-stage timestamps
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+    uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

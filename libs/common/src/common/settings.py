@@ -1,0 +1,32 @@
+"""Settings shared by every process; read from the environment, never at import time."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMULATOR_API_KEY = "sk-emulator"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: str = "postgresql+asyncpg://dancer@127.0.0.1:55432/dancer"
+    dashscope_base_url: str = "http://127.0.0.1:8100/api/v1"
+    dashscope_api_key: SecretStr = SecretStr(EMULATOR_API_KEY)
+    dashscope_timeout_seconds: float = Field(default=30.0, gt=0)
+    topic_partitions: int = Field(default=12, ge=1)
+    # How many partitions one stage process works on at once (one consumer each).
+    stage_concurrency: int = Field(default=4, ge=1)
+    poll_interval_seconds: float = Field(default=2.0, gt=0)
+    poll_batch_size: int = Field(default=20, ge=1)
+    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+
+    @property
+    def uses_emulator(self) -> bool:
+        return self.dashscope_api_key.get_secret_value() == EMULATOR_API_KEY
+
+
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,17 @@
+"""Topic names, one per event type: `ImageUploaded` travels on `image.uploaded`."""
+
+GENERATION_REQUESTED = "generation.requested"
+IMAGE_UPLOADED = "image.uploaded"
+IMAGE_ACCEPTED = "image.accepted"
+SYNTHESIS_SUBMITTED = "synthesis.submitted"
+GENERATION_COMPLETED = "generation.completed"
+GENERATION_FAILED = "generation.failed"
+
+ALL = (
+    GENERATION_REQUESTED,
+    IMAGE_UPLOADED,
+    IMAGE_ACCEPTED,
+    SYNTHESIS_SUBMITTED,
+    GENERATION_COMPLETED,
+    GENERATION_FAILED,
+)

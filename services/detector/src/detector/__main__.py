@@ -1,0 +1,3 @@
+from detector.main import main
+
+main()

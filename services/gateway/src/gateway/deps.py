@@ -1,0 +1,31 @@
+"""Dependency aliases: everything a route needs comes from the app's state, built in main.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from common.settings import Settings
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.accept import Publish
+
+
+def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
+    return sessions
+
+
+def _publish(request: Request) -> Publish:
+    publish: Publish = request.app.state.publish
+    return publish
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
+PublishDep = Annotated[Publish, Depends(_publish)]
+SettingsDep = Annotated[Settings, Depends(_settings)]

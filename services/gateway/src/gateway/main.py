@@ -1,0 +1,55 @@
+"""gateway: the REST API. Stores each request, publishes GenerationRequested."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+import uvicorn
+from common import logging as service_logging
+from common.db.session import make_engine, make_sessionmaker
+from common.messaging import ensure_topics, make_broker, publish
+from common.settings import Settings, load_settings
+from fastapi import FastAPI
+
+from gateway import api, errors
+
+NAME = "gateway"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url, pool_size=10)
+        broker = make_broker(settings.kafka_bootstrap_servers, client_id=NAME)
+        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+        await broker.connect()
+        app.state.settings = settings
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.publish = partial(publish, broker, source=NAME)
+        try:
+            yield
+        finally:
+            await broker.stop()
+            await engine.dispose()
+
+    app = FastAPI(title="Dance video generation API", version="0.1.0", lifespan=lifespan)
+    errors.install(app)
+    app.include_router(api.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
+
+
+def main() -> None:
+    service_logging.configure(NAME)
+    host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
+    port = int(os.environ.get("GATEWAY_PORT", "8000"))
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")

@@ -1,0 +1,3 @@
+from poller.main import main
+
+main()

@@ -1,0 +1,3 @@
+from synthesizer.main import main
+
+main()

@@ -1,0 +1,3 @@
+from uploader.main import main
+
+main()
