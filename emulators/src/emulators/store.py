@@ -63,6 +63,9 @@ class Task:
     video_duration: float | None = None
     code: str | None = None
     message: str | None = None
+    # Set at submit when the photo fails the scripted person check: the task will end FAILED with it.
+    reject_code: str | None = None
+    reject_reason: str | None = None
 
 
 class MemoryStore:

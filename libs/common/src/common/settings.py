@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Any
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMULATOR_API_KEY = "sk-emulator"
+EMULATOR_BASE_URL = "http://127.0.0.1:8100/api/v1"
+DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
 
 
 class Settings(BaseSettings):
@@ -13,7 +17,8 @@ class Settings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     database_url: str = "postgresql+asyncpg://dancer@127.0.0.1:55432/dancer"
-    dashscope_base_url: str = "http://127.0.0.1:8100/api/v1"
+    # Defaults to the emulator, or to real DashScope (Beijing) once a real API key is set.
+    dashscope_base_url: str = EMULATOR_BASE_URL
     dashscope_api_key: SecretStr = SecretStr(EMULATOR_API_KEY)
     dashscope_timeout_seconds: float = Field(default=30.0, gt=0)
     topic_partitions: int = Field(default=12, ge=1)
@@ -23,9 +28,14 @@ class Settings(BaseSettings):
     poll_batch_size: int = Field(default=20, ge=1)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
 
-    @property
-    def uses_emulator(self) -> bool:
-        return self.dashscope_api_key.get_secret_value() == EMULATOR_API_KEY
+    @model_validator(mode="before")
+    @classmethod
+    def _real_key_means_real_provider(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            key = values.get("dashscope_api_key")
+            if key and str(key) != EMULATOR_API_KEY and not values.get("dashscope_base_url"):
+                values = {**values, "dashscope_base_url": DASHSCOPE_BASE_URL}
+        return values
 
 
 def load_settings() -> Settings:

@@ -1,0 +1,56 @@
+from common.db.models import Status
+from common.events import GenerationFailed, ImageAccepted, ImageUploaded
+from common.fakes import FakeGenerationStore, generation
+from common.providers.dashscope import Detection
+from common.providers.errors import PermanentProviderError
+from detector.detect_person import detect_person
+
+
+class FakeDetector:
+    def __init__(self, outcome: Detection | Exception) -> None:
+        self.outcome = outcome
+        self.calls: list[str] = []
+
+    async def detect(self, image_url: str) -> Detection:
+        self.calls.append(image_url)
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def _uploaded(g_id: object) -> ImageUploaded:
+    return ImageUploaded(generation_id=g_id, template_id="AACT.test.1",  # type: ignore[arg-type]
+                         detect_image_url="oss://d", synthesis_image_url="oss://s")
+
+
+async def test_accepted_photo_moves_on_with_its_bodystyle() -> None:
+    g = generation(Status.DETECTING)
+    detector = FakeDetector(Detection(True, "full", "success", "req-1"))
+    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), detector)
+    assert isinstance(event, ImageAccepted) and event.bodystyle == "full"
+    assert event.synthesis_image_url == "oss://s" and detector.calls == ["oss://d"]
+    assert (g.check_pass, g.bodystyle, g.detect_request_id) == (True, "full", "req-1")
+
+
+async def test_rejected_photo_fails_with_the_providers_reason() -> None:
+    g = generation()
+    detector = FakeDetector(Detection(False, "", "no human detect", "req-2"))
+    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), detector)
+    assert isinstance(event, GenerationFailed) and event.message == "no human detect"
+    assert (g.status, g.check_pass, g.error_message) == (Status.FAILED, False, "no human detect")
+
+
+async def test_photo_refused_with_http_400_fails_the_same_way() -> None:
+    g = generation()
+    error = PermanentProviderError("InvalidFile.Resolution", "The image resolution is invalid", status=400)
+    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), FakeDetector(error))
+    assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Resolution"
+    assert (g.status, g.check_pass, g.error_code) == (Status.FAILED, False, "InvalidFile.Resolution")
+
+
+async def test_redelivered_event_does_not_detect_again() -> None:
+    g = generation(Status.SUBMITTING, check_pass=True, bodystyle="half")
+    detector = FakeDetector(Detection(True, "full", "", None))
+    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), detector)
+    assert isinstance(event, ImageAccepted) and event.bodystyle == "half"
+    assert detector.calls == [] and g.status is Status.SUBMITTING

@@ -1,0 +1,69 @@
+import pytest
+
+from common.db.models import Status
+from common.events import GenerationCompleted, GenerationFailed
+from common.fakes import FakeGenerationStore, generation
+from common.providers.dashscope import TaskInfo
+from common.providers.errors import RetryableProviderError
+from poller.schedule import DueTask
+from poller.watch_task import check_task
+
+
+class FakeTasks:
+    def __init__(self, outcome: TaskInfo | Exception) -> None:
+        self.outcome = outcome
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def _watched(status: Status = Status.PENDING) -> tuple[FakeGenerationStore, DueTask]:
+    g = generation(status, task_id="t-1")
+    return FakeGenerationStore(g), DueTask(g.id, "t-1")
+
+
+async def test_finished_task_completes_the_generation_with_its_video() -> None:
+    store, due = _watched(Status.RUNNING)
+    info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4", video_duration=3.0)
+    event = await check_task(due, store, FakeTasks(info))
+    assert isinstance(event, GenerationCompleted) and event.video_url == "https://v/t-1.mp4"
+    g = store.generations[due.generation_id]
+    assert (g.status, g.video_url, g.next_poll_at) == (Status.SUCCEEDED, "https://v/t-1.mp4", None)
+
+
+@pytest.mark.parametrize("provider_status", ["PRE-PROCESSING", "RUNNING", "POST-PROCESSING", "SOMETHING-NEW"])
+async def test_task_in_progress_shows_as_running(provider_status: str) -> None:
+    store, due = _watched()
+    assert await check_task(due, store, FakeTasks(TaskInfo("t-1", provider_status, "r"))) is None
+    g = store.generations[due.generation_id]
+    assert (g.status, g.task_status) == (Status.RUNNING, provider_status)
+
+
+async def test_failed_task_fails_with_the_providers_code() -> None:
+    store, due = _watched(Status.RUNNING)
+    info = TaskInfo("t-1", "FAILED", "r", code="InternalError.Timeout", message="took too long")
+    event = await check_task(due, store, FakeTasks(info))
+    assert isinstance(event, GenerationFailed) and event.code == "InternalError.Timeout"
+    assert store.generations[due.generation_id].status is Status.FAILED
+
+
+async def test_task_the_provider_forgot_ends_as_expired() -> None:
+    store, due = _watched(Status.RUNNING)
+    event = await check_task(due, store, FakeTasks(TaskInfo("t-1", "UNKNOWN", "r")))
+    assert isinstance(event, GenerationFailed) and event.status == "EXPIRED"
+    assert store.generations[due.generation_id].status is Status.EXPIRED
+
+
+async def test_throttled_query_leaves_the_task_to_the_next_round() -> None:
+    store, due = _watched(Status.RUNNING)
+    event = await check_task(due, store, FakeTasks(RetryableProviderError("Throttling", "slow", status=429)))
+    assert event is None and store.generations[due.generation_id].status is Status.RUNNING
+
+
+async def test_late_result_never_overwrites_a_canceled_generation() -> None:
+    store, due = _watched(Status.CANCELED)
+    info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4")
+    assert await check_task(due, store, FakeTasks(info)) is None
+    assert store.generations[due.generation_id].video_url is None

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import stack
+from tests.database import fresh_database
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(postgres_server_url: str) -> str:
+    return fresh_database(postgres_server_url, "e2e")
+
+
+@pytest.fixture(scope="session")
+def emulator_url(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterator[str]:
+    with stack.emulator(_free_port(), tmp_path_factory.mktemp("emulator"), logs) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def gateway_url(kafka_bootstrap_servers: str, e2e_database_url: str, emulator_url: str, logs: Path) -> Iterator[str]:
+    env = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
+        "DATABASE_URL": e2e_database_url,
+        "DASHSCOPE_BASE_URL": f"{emulator_url}/api/v1",
+        "DASHSCOPE_API_KEY": "sk-emulator",
+        "POLL_INTERVAL_SECONDS": "0.5",
+        "STAGE_CONCURRENCY": "2",
+    }
+    with stack.services(env, _free_port(), logs) as url:
+        yield url
