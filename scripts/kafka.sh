@@ -40,7 +40,8 @@ fetch() {
         log "fetching Kafka $KAFKA_VERSION jars into $LIBS_DIR"
         rm -rf "$LIBS_DIR"
         mvn -B -q -f "$POM" dependency:copy-dependencies \
-            -DincludeScope=runtime -DoutputDirectory="$LIBS_DIR" >&2
+            -DincludeScope=runtime -DoutputDirectory="$LIBS_DIR" 2>&1 | sed 's/\x1b\[0m//g' >&2 \
+            || die "maven could not fetch the jars"
         echo "$want" >"$marker"
     fi
     exec 9>&-
@@ -58,6 +59,9 @@ running_pid() {
         return 1
     fi
 }
+
+# The address a running broker was started with (KAFKA_PORT may differ now).
+started_bootstrap() { sed -n 's|^listeners=PLAINTEXT://\([^,]*\),.*|\1|p' "$DATA_DIR/server.properties"; }
 
 port_open() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
 
@@ -125,8 +129,9 @@ wait_ready() {
             tail -n 40 "$LOG_FILE" "$OUT_FILE" >&2 2>/dev/null || true
             die "broker exited during start-up (logs in $DATA_DIR)"
         fi
-        if port_open "$PORT" && metadata_ok; then
-            return 0
+        if port_open "$PORT"; then
+            metadata_ok && return 0
+            case $? in 3 | 127) die "the readiness check needs the project's .venv: run 'make install' in $REPO_DIR" ;; esac
         fi
         sleep 0.5
     done
@@ -135,10 +140,13 @@ wait_ready() {
 }
 
 metadata_ok() {
-    (cd "$REPO_DIR" && UV_PYTHON_DOWNLOADS=${UV_PYTHON_DOWNLOADS:-never} \
-        timeout 20 uv run --no-sync python - "$BOOTSTRAP" >/dev/null 2>&1) <<'EOF'
+    # The project's own environment (made by `make install`) has aiokafka.
+    timeout 20 "$REPO_DIR/.venv/bin/python" - "$BOOTSTRAP" >/dev/null 2>&1 <<'EOF'
 import asyncio, sys
-from aiokafka.admin import AIOKafkaAdminClient
+try:
+    from aiokafka.admin import AIOKafkaAdminClient
+except ImportError:
+    sys.exit(3)
 
 async def main() -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=sys.argv[1], request_timeout_ms=5000)
@@ -159,6 +167,8 @@ start() {
         return 0
     fi
     if pid=$(running_pid); then
+        BOOTSTRAP=$(started_bootstrap)
+        PORT=${BOOTSTRAP##*:}
         log "already running (pid $pid)"
     else
         prepare
@@ -172,6 +182,7 @@ start() {
 }
 
 run() {
+    local pid
     if [[ -n ${KAFKA_BOOTSTRAP_SERVERS:-} ]]; then
         echo "KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS (external broker; idling)"
         exec sleep infinity # a process manager expects this process to stay up
@@ -207,7 +218,7 @@ stop() {
 status() {
     local pid
     if pid=$(running_pid); then
-        echo "running (pid $pid) KAFKA_BOOTSTRAP_SERVERS=$BOOTSTRAP data=$DATA_DIR"
+        echo "running (pid $pid) KAFKA_BOOTSTRAP_SERVERS=$(started_bootstrap) data=$DATA_DIR"
     else
         echo "not running (data=$DATA_DIR)"
         return 3
@@ -215,7 +226,10 @@ status() {
 }
 
 case ${1:-} in
-fetch) fetch && log "jars ready in $LIBS_DIR" ;;
+fetch)
+    fetch
+    log "jars ready in $LIBS_DIR"
+    ;;
 start) start ;;
 run) run ;;
 stop) stop ;;

@@ -29,7 +29,7 @@ find_bin() {
     # Debian keeps the server binaries off PATH, in /usr/lib/postgresql/<version>/bin.
     local dir
     for dir in "$(dirname "$(realpath "$(command -v initdb)" 2>/dev/null)")" \
-        $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+        $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
         [[ -x $dir/initdb && -x $dir/pg_ctl && -x $dir/psql ]] && { echo "$dir"; return 0; }
     done
     return 1
@@ -98,6 +98,7 @@ start() {
     fi
     ensure_installed
     if is_running; then
+        PORT=$(sed -n 4p "$PGDATA_DIR/postmaster.pid") # the port it was started with
         log "already running (port $PORT, data in $DATA_DIR)"
     else
         port_open "$PORT" && die "port $PORT is already in use by another process"
@@ -127,7 +128,7 @@ run() {
             "$PG_BIN/pg_isready" -q -h "$SOCKET_DIR" -p "$PORT" -U postgres -d postgres && break
             sleep 0.5
         done
-        ensure_database "$DATABASE" && url "$DATABASE" || log "could not create role/database"
+        if ensure_database "$DATABASE"; then url "$DATABASE"; else log "could not create role/database"; fi
     ) & )
     cd /
     if [[ $(id -u) == 0 ]]; then
@@ -150,7 +151,7 @@ stop() {
 status() {
     ensure_installed
     if is_running; then
-        echo "running on 127.0.0.1:$PORT data=$DATA_DIR"
+        echo "running on 127.0.0.1:$(sed -n 4p "$PGDATA_DIR/postmaster.pid") data=$DATA_DIR"
     else
         echo "not running (data=$DATA_DIR)"
         return 3
@@ -161,6 +162,7 @@ createdb() {
     local name=${1:?usage: $0 createdb NAME}
     ensure_installed
     is_running || die "not running; start it first"
+    PORT=$(sed -n 4p "$PGDATA_DIR/postmaster.pid")
     ensure_database "$name"
     url "$name"
 }

@@ -28,9 +28,19 @@ async def _create(server_url: str, name: str) -> None:
 
 def migrate(database_url: str) -> None:
     subprocess.run(
-        [sys.executable, "-m", "alembic", "-c", str(ROOT / "libs/common/alembic.ini"), "-x", f"url={database_url}",
-         "upgrade", "head"],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "alembic",
+            "-c",
+            str(ROOT / "libs/common/alembic.ini"),
+            "-x",
+            f"url={database_url}",
+            "upgrade",
+            "head",
+        ],
+        check=True,
+        capture_output=True,
     )
 
 

@@ -26,8 +26,9 @@ FAST_EMULATOR = {
 def process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     """Run `python -m <name>` until the block ends; its output goes to <log_dir>/<name>.log."""
     log = (log_dir / f"{name}.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", name], env={**os.environ, **env}, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", name], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         yield proc
     finally:
@@ -56,8 +57,13 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
 
 @contextmanager
 def emulator(port: int, data_dir: Path, log_dir: Path, **overrides: str) -> Iterator[str]:
-    env = {**FAST_EMULATOR, "EMULATOR_HOST": "127.0.0.1", "EMULATOR_PORT": str(port),
-           "EMULATOR_DATA_DIR": str(data_dir), **overrides}
+    env = {
+        **FAST_EMULATOR,
+        "EMULATOR_HOST": "127.0.0.1",
+        "EMULATOR_PORT": str(port),
+        "EMULATOR_DATA_DIR": str(data_dir),
+        **overrides,
+    }
     with process("emulators", env, log_dir) as proc:
         url = f"http://127.0.0.1:{port}"
         wait_until_up(f"{url}/admin/health", proc, log_dir / "emulators.log")

@@ -35,7 +35,9 @@ def emulator_url(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def gateway_url(kafka_bootstrap_servers: str, e2e_database_url: str, emulator_url: str, logs: Path) -> Iterator[str]:
+def gateway_url(
+    kafka_bootstrap_servers: str, e2e_database_url: str, emulator_url: str, logs: Path
+) -> Iterator[str]:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
         "DATABASE_URL": e2e_database_url,

@@ -43,8 +43,11 @@ def test_templates_come_from_the_database(gateway_url: str) -> None:
 
 def test_uploaded_photo_becomes_a_playable_video_of_that_photo(gateway_url: str) -> None:
     photo = person_photo()
-    answer = httpx.post(f"{gateway_url}/api/generations", files={"file": ("me.png", photo, "image/png")},
-                        data={"templateId": TEMPLATE, "email": "me@example.com"})
+    answer = httpx.post(
+        f"{gateway_url}/api/generations",
+        files={"file": ("me.png", photo, "image/png")},
+        data={"templateId": TEMPLATE, "email": "me@example.com"},
+    )
     assert answer.status_code == 202, answer.text
     body = answer.json()
     assert body["status"] == "QUEUED"
@@ -68,9 +71,11 @@ def test_uploaded_photo_becomes_a_playable_video_of_that_photo(gateway_url: str)
 
 def test_photo_the_detector_rejects_fails_with_the_providers_reason(gateway_url: str) -> None:
     reason = "The input image contains no person or multiple people."
-    answer = httpx.post(f"{gateway_url}/api/generations",
-                        files={"file": ("crowd.png", person_photo(detect_verdict=reason), "image/png")},
-                        data={"templateId": TEMPLATE})
+    answer = httpx.post(
+        f"{gateway_url}/api/generations",
+        files={"file": ("crowd.png", person_photo(detect_verdict=reason), "image/png")},
+        data={"templateId": TEMPLATE},
+    )
     assert answer.status_code == 202, answer.text
 
     final = wait_for_end(gateway_url, answer.headers["location"])
@@ -82,13 +87,16 @@ def test_photo_the_detector_rejects_fails_with_the_providers_reason(gateway_url:
 
 
 def test_json_form_with_an_uploaded_photos_oss_url_makes_a_video(gateway_url: str) -> None:
-    uploaded = httpx.post(f"{gateway_url}/api/uploads/image",
-                          files={"file": ("me.png", person_photo((600, 900)), "image/png")})
+    uploaded = httpx.post(
+        f"{gateway_url}/api/uploads/image", files={"file": ("me.png", person_photo((600, 900)), "image/png")}
+    )
     assert uploaded.status_code == 200, uploaded.text
     asset = uploaded.json()
     assert asset["fileName"] == "me.png" and asset["assetId"]
 
-    answer = httpx.post(f"{gateway_url}/api/generations", json={"templateId": TEMPLATE, "ossUrl": asset["ossUrl"]})
+    answer = httpx.post(
+        f"{gateway_url}/api/generations", json={"templateId": TEMPLATE, "ossUrl": asset["ossUrl"]}
+    )
     assert answer.status_code == 202, answer.text
 
     final = wait_for_end(gateway_url, answer.headers["location"])
@@ -98,16 +106,22 @@ def test_json_form_with_an_uploaded_photos_oss_url_makes_a_video(gateway_url: st
 
 def test_unknown_template_is_refused_and_nothing_is_queued(gateway_url: str, e2e_database_url: str) -> None:
     before = _count_generations(e2e_database_url)
-    answer = httpx.post(f"{gateway_url}/api/generations", files={"file": ("me.png", person_photo(), "image/png")},
-                        data={"templateId": "AACT.nope.nope"})
+    answer = httpx.post(
+        f"{gateway_url}/api/generations",
+        files={"file": ("me.png", person_photo(), "image/png")},
+        data={"templateId": "AACT.nope.nope"},
+    )
     assert answer.status_code == 400
     assert answer.json()["code"] == "UnknownTemplate" and "AACT.nope.nope" in answer.json()["message"]
     assert _count_generations(e2e_database_url) == before
 
 
 def test_a_file_that_is_not_an_image_is_refused(gateway_url: str) -> None:
-    answer = httpx.post(f"{gateway_url}/api/generations", files={"file": ("cv.pdf", b"%PDF-1.4 ...", "application/pdf")},
-                        data={"templateId": TEMPLATE})
+    answer = httpx.post(
+        f"{gateway_url}/api/generations",
+        files={"file": ("cv.pdf", b"%PDF-1.4 ...", "application/pdf")},
+        data={"templateId": TEMPLATE},
+    )
     assert answer.status_code == 415
     assert answer.json()["code"] == "UnsupportedFileType"
 

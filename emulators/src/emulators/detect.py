@@ -44,7 +44,7 @@ async def detect(
         account=account,
         oss_resolve=oss_resolve,
         store=emulator.store,
-        timeout=emulator.settings.download_timeout_seconds,
+        limit_seconds=emulator.settings.download_timeout_seconds,
     )
     photo = inspect_photo(data)
     verdict = judge(photo, emulator.store.get_outcome(photo.sha256))

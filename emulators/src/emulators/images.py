@@ -34,12 +34,12 @@ class Photo:
 
 
 async def fetch_image(
-    url: str, *, model: str, account: AccountId, oss_resolve: bool, store: MemoryStore, timeout: float
+    url: str, *, model: str, account: AccountId, oss_resolve: bool, store: MemoryStore, limit_seconds: float
 ) -> bytes:
     if url.startswith("oss://"):
         return await _read_oss(url, model=model, account=account, oss_resolve=oss_resolve, store=store)
     if url.startswith(("http://", "https://")):
-        return await _download(url, timeout)
+        return await _download(url, limit_seconds)
     raise invalid_url("only http(s):// and oss:// URLs are supported")
 
 
@@ -60,20 +60,24 @@ async def _read_oss(
     return await asyncio.to_thread(obj.path.read_bytes)
 
 
-async def _download(url: str, timeout: float) -> bytes:
+async def _download(url: str, limit_seconds: float) -> bytes:
+    """GET the image within the provider's download limit (10 s by default)."""
     try:
-        async with asyncio.timeout(timeout), httpx.AsyncClient(timeout=timeout) as client:
-            async with client.stream("GET", url, follow_redirects=True) as response:
-                if response.status_code != 200:
-                    raise invalid_url(f"download answered HTTP {response.status_code}")
-                chunks: list[bytes] = []
-                size = 0
-                async for chunk in response.aiter_bytes():
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size > _DOWNLOAD_CAP:
-                        break
-                return b"".join(chunks)
+        async with (
+            asyncio.timeout(limit_seconds),
+            httpx.AsyncClient(timeout=limit_seconds) as client,
+            client.stream("GET", url, follow_redirects=True) as response,
+        ):
+            if response.status_code != 200:
+                raise invalid_url(f"download answered HTTP {response.status_code}")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > _DOWNLOAD_CAP:
+                    break
+            return b"".join(chunks)
     except (TimeoutError, httpx.TimeoutException) as exc:
         raise ProviderError(400, "InvalidURL.Timeout", f"Downloading the image timed out: {url}") from exc
     except httpx.ConnectError as exc:

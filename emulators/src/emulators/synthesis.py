@@ -54,6 +54,11 @@ def output_ratio(task: Task) -> str:
     "/api/v1/services/aigc/image2video/video-synthesis/",
     dependencies=[Depends(current_account), Depends(require_async)],
 )
+@router.post(
+    "/api/v1/services/aigc/image2video/video-synthesis",
+    dependencies=[Depends(current_account), Depends(require_async)],
+    include_in_schema=False,
+)
 async def submit_synthesis(
     body: SynthesisRequest, account: CurrentAccount, oss_resolve: OssResolve, emulator: EmulatorDep
 ) -> dict[str, Any]:
@@ -73,7 +78,7 @@ async def submit_synthesis(
         account=account,
         oss_resolve=oss_resolve,
         store=emulator.store,
-        timeout=settings.download_timeout_seconds,
+        limit_seconds=settings.download_timeout_seconds,
     )
     photo = inspect_photo(data)
     verdict = judge(photo, emulator.store.get_outcome(photo.sha256))

@@ -81,7 +81,7 @@ async def upload(request: Request, emulator: EmulatorDep) -> Response:
         raise OssError(
             403,
             "SignatureDoesNotMatch",
-            "Invalid signature: the request signature we calculated does not match the signature you provided.",
+            "Invalid signature: the signature we calculated does not match the signature you provided.",
         )
     if time.time() >= policy.expires_at:
         raise OssError(403, "AccessDenied", "Invalid according to Policy: Policy expired.")

@@ -40,6 +40,7 @@ def render_video(
     encoder = h264_encoder()
     with av.open(str(tmp_path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:
         stream = container.add_stream(encoder, rate=FPS)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if encoder == "libx264":
             stream.options = {"preset": "veryfast", "crf": "26"}

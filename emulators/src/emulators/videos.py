@@ -15,7 +15,7 @@ from emulators.signing import video_signature_ok
 router = APIRouter()
 
 
-@router.api_route("/videos/{name}", methods=["GET", "HEAD"])
+@router.api_route("/videos/{name}", methods=["GET", "HEAD"], include_in_schema=False)
 async def get_video(
     name: str,
     emulator: EmulatorDep,

@@ -36,5 +36,13 @@ def generation(status: Status = Status.QUEUED, **facts: Any) -> Generation:
 
 
 def asset(data: bytes = b"photo-bytes") -> Asset:
-    return Asset(id=uuid.uuid4(), file_name="me.png", content_type="image/png", width=600, height=1000,
-                 size_bytes=len(data), sha256="0" * 64, data=data)
+    return Asset(
+        id=uuid.uuid4(),
+        file_name="me.png",
+        content_type="image/png",
+        width=600,
+        height=1000,
+        size_bytes=len(data),
+        sha256="0" * 64,
+        data=data,
+    )

@@ -1,5 +1,4 @@
 import pytest
-
 from common.settings import DASHSCOPE_BASE_URL, EMULATOR_BASE_URL, Settings
 
 

@@ -19,8 +19,12 @@ class FakeDetector:
 
 
 def _uploaded(g_id: object) -> ImageUploaded:
-    return ImageUploaded(generation_id=g_id, template_id="AACT.test.1",  # type: ignore[arg-type]
-                         detect_image_url="oss://d", synthesis_image_url="oss://s")
+    return ImageUploaded(
+        generation_id=g_id,
+        template_id="AACT.test.1",  # type: ignore[arg-type]
+        detect_image_url="oss://d",
+        synthesis_image_url="oss://s",
+    )
 
 
 async def test_accepted_photo_moves_on_with_its_bodystyle() -> None:

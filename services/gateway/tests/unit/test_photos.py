@@ -1,10 +1,9 @@
 import io
 
 import pytest
-from PIL import Image
-
 from gateway.errors import ApiError
 from gateway.photos import check_photo
+from PIL import Image
 
 
 def _png(size: tuple[int, int] = (300, 500)) -> bytes:
@@ -15,7 +14,12 @@ def _png(size: tuple[int, int] = (300, 500)) -> bytes:
 
 def test_a_png_photo_is_accepted_with_its_dimensions() -> None:
     photo = check_photo("me.png", _png(), 5_000_000)
-    assert (photo.content_type, photo.width, photo.height, photo.file_name) == ("image/png", 300, 500, "me.png")
+    assert (photo.content_type, photo.width, photo.height, photo.file_name) == (
+        "image/png",
+        300,
+        500,
+        "me.png",
+    )
 
 
 def test_a_text_file_is_refused_as_unsupported_type() -> None:

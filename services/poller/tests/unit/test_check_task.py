@@ -1,5 +1,4 @@
 import pytest
-
 from common.db.models import Status
 from common.events import GenerationCompleted, GenerationFailed
 from common.fakes import FakeGenerationStore, generation

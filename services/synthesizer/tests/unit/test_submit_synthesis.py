@@ -21,8 +21,12 @@ class FakeSynthesis:
 
 
 def _accepted(g_id: object) -> ImageAccepted:
-    return ImageAccepted(generation_id=g_id, template_id="AACT.test.1",  # type: ignore[arg-type]
-                         synthesis_image_url="oss://s", bodystyle="full")
+    return ImageAccepted(
+        generation_id=g_id,
+        template_id="AACT.test.1",  # type: ignore[arg-type]
+        synthesis_image_url="oss://s",
+        bodystyle="full",
+    )
 
 
 async def test_accepted_photo_is_submitted_and_the_task_recorded() -> None:
@@ -44,7 +48,9 @@ async def test_redelivered_event_does_not_resubmit_task() -> None:
 
 async def test_a_template_the_provider_refuses_fails_the_generation() -> None:
     g = generation()
-    error = PermanentProviderError("InvalidFile.Template.Content", "no permission on the template", status=400)
+    error = PermanentProviderError(
+        "InvalidFile.Template.Content", "no permission on the template", status=400
+    )
     event = await submit_synthesis(_accepted(g.id), FakeGenerationStore(g), FakeSynthesis(error))
     assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Template.Content"
     assert g.status is Status.FAILED and g.task_id is None

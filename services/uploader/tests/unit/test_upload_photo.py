@@ -50,7 +50,9 @@ async def test_redelivered_request_reannounces_without_uploading_again() -> None
 async def test_client_supplied_url_is_passed_on_untouched() -> None:
     g = generation()
     storage = FakeStorage()
-    event = await upload_photo(_request(g.id, image_url="https://example.test/me.jpg"), FakeGenerationStore(g), storage)
+    event = await upload_photo(
+        _request(g.id, image_url="https://example.test/me.jpg"), FakeGenerationStore(g), storage
+    )
     assert storage.uploads == []
     assert isinstance(event, ImageUploaded)
     assert event.detect_image_url == event.synthesis_image_url == "https://example.test/me.jpg"
@@ -60,7 +62,9 @@ async def test_provider_outage_fails_the_generation_with_the_providers_code() ->
     photo = asset()
     g = generation(asset_id=photo.id)
     storage = FakeStorage(RetryableProviderError("Throttling", "slow down", status=429))
-    event = await upload_photo(_request(g.id, asset_id=photo.id), FakeGenerationStore(g, assets=(photo,)), storage)
+    event = await upload_photo(
+        _request(g.id, asset_id=photo.id), FakeGenerationStore(g, assets=(photo,)), storage
+    )
     assert isinstance(event, GenerationFailed) and event.code == "Throttling"
     assert (g.status, g.error_code, g.error_message) == (Status.FAILED, "Throttling", "slow down")
 
