@@ -40,3 +40,11 @@ def kafka_bootstrap_servers() -> Iterator[str]:
 def postgres_server_url() -> Iterator[str]:
     """``postgresql+asyncpg://dancer@127.0.0.1:PORT/dancer`` of a real server (role may CREATEDB)."""
     yield from _provide(infra.postgres)
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server_url: str) -> str:
+    """A fresh database on the real server, migrated to head (one per test session)."""
+    from tests.database import fresh_database
+
+    return fresh_database(postgres_server_url, "it")

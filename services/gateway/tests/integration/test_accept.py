@@ -1,0 +1,77 @@
+"""The gateway on the real database and broker: a request is stored, then published keyed by its id."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from common import topics
+from common.settings import Settings
+from emulators.testing import make_photo
+from gateway.main import create_app
+
+pytestmark = pytest.mark.integration
+TEMPLATE = "AACT.1f3c9a22.Bq7nWmR2Tk-Zx4Ha9sPe-Q.k2-JD-pL"
+
+
+@pytest.fixture
+async def api(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap_servers, database_url=database_url, topic_partitions=3
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://gw") as c,
+    ):
+        yield c
+
+
+async def _events(bootstrap: str, generation_id: str) -> list[tuple[bytes, dict[str, bytes], bytes]]:
+    consumer = AIOKafkaConsumer(
+        topics.GENERATION_REQUESTED,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        group_id=f"probe-{uuid.uuid4()}",
+    )
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+        records = [r for batch in batches.values() for r in batch]
+    finally:
+        await consumer.stop()
+    return [(r.key, dict(r.headers), r.value) for r in records if r.key == generation_id.encode()]
+
+
+async def test_accepted_request_is_stored_and_published_keyed_by_its_id(
+    api: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    answer = await api.post(
+        "/api/generations",
+        files={"file": ("me.png", make_photo(), "image/png")},
+        data={"templateId": TEMPLATE, "email": "a@b.c"},
+    )
+    assert answer.status_code == 202
+    generation_id = answer.json()["generationId"]
+
+    status = (await api.get(f"/api/generations/{generation_id}")).json()
+    assert (status["status"], status["templateId"], status["stage"]) == ("QUEUED", TEMPLATE, "gateway")
+
+    [(_, headers, body)] = await _events(kafka_bootstrap_servers, generation_id)
+    assert (
+        headers["ce_type"] == b"com.dancer.GenerationRequested" and headers["ce_source"] == b"/dancer/gateway"
+    )
+    assert b'"asset_id"' in body and TEMPLATE.encode() in body
+
+
+async def test_request_with_an_unknown_template_is_neither_stored_nor_published(
+    api: httpx.AsyncClient, kafka_bootstrap_servers: str
+) -> None:
+    answer = await api.post(
+        "/api/generations", json={"templateId": "AACT.x.y", "imageUrl": "https://p/x.png"}
+    )
+    assert answer.status_code == 400 and answer.json()["code"] == "UnknownTemplate"

@@ -1,0 +1,57 @@
+"""The poll schedule on the real database: replicas claim disjoint tasks, and back off."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from common.db.models import Generation, Status
+from common.db.session import make_engine, make_sessionmaker
+from poller.schedule import PollSchedule
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+pytestmark = pytest.mark.integration
+TEMPLATE = "AACT.5b7d2e10.Lp0sYv6Cu3-Ra8Qm1tWf-N.x9-HB-qR"
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = make_engine(database_url)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
+
+
+async def _submitted(sessions: async_sessionmaker[AsyncSession], n: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(n)]
+    async with sessions.begin() as session:
+        session.add_all(
+            Generation(
+                id=i, status=Status.SUBMITTING, stage="synthesizer", template_id=TEMPLATE, task_id=f"task-{i}"
+            )
+            for i in ids
+        )
+    return ids
+
+
+async def test_two_replicas_never_claim_the_same_task(sessions: async_sessionmaker[AsyncSession]) -> None:
+    ids = await _submitted(sessions, 30)
+    schedule = PollSchedule(sessions, base_interval=60)
+    for i in ids:
+        await schedule.start_watching(i, f"task-{i}")
+        await schedule.start_watching(i, f"task-{i}")  # a redelivered SynthesisSubmitted changes nothing
+
+    first, second = await asyncio.gather(schedule.claim_due(20), schedule.claim_due(20))
+
+    claimed = [d.generation_id for d in first + second]
+    assert len(claimed) == len(set(claimed)) == 30 and set(claimed) == set(ids)
+    assert await schedule.claim_due(20) == []  # all pushed out by the base interval
+
+
+async def test_watched_task_shows_as_pending(sessions: async_sessionmaker[AsyncSession]) -> None:
+    [generation_id] = await _submitted(sessions, 1)
+    await PollSchedule(sessions, 1).start_watching(generation_id, f"task-{generation_id}")
+    async with sessions() as session:
+        generation = await session.get(Generation, generation_id)
+    assert generation is not None and generation.status is Status.PENDING and generation.next_poll_at
