@@ -83,3 +83,10 @@ class GenerationFailed(Event):
     code: str
     message: str
     status: str = "FAILED"
+
+
+class GenerationCanceled(Event):
+    """Public: the client canceled the generation; no video will come (a late one is ignored)."""
+
+    topic = topics.GENERATION_CANCELED
+    task_id: str | None = None

@@ -17,11 +17,13 @@ SPEC_VERSION = "1.0"
 TYPE_PREFIX = "com.dancer."
 
 
-def make_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:
+def make_broker(bootstrap_servers: str, client_id: str, graceful_timeout: float = 15.0) -> KafkaBroker:
     # acks="all" + idempotence: a published event is on the broker before the stage commits.
+    # graceful_timeout: on shutdown, in-flight messages get this long to finish (then commit).
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
+        graceful_timeout=graceful_timeout,
         acks="all",
         enable_idempotence=True,
         request_timeout_ms=15_000,

@@ -26,7 +26,17 @@ class Settings(BaseSettings):
     stage_concurrency: int = Field(default=4, ge=1)
     poll_interval_seconds: float = Field(default=2.0, gt=0)
     poll_batch_size: int = Field(default=20, ge=1)
+    # Account-wide task queries per second, shared by every poller replica (DashScope allows 20).
+    poll_rate_per_second: float = Field(default=15.0, gt=0)
+    # A job with no result after this long ends as TIMED_OUT (DashScope itself gives up after 3 h).
+    poll_deadline_seconds: float = Field(default=3 * 3600, gt=0)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    # Retryable provider errors (429, 5xx, timeouts) are retried later, off the partition.
+    retry_attempts: int = Field(default=6, ge=1)
+    retry_base_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=60.0, gt=0)
+    # On SIGTERM: stop consuming, finish in-flight work for up to this long, commit, exit.
+    shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod

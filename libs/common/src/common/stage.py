@@ -1,8 +1,13 @@
 """The composition root every stage shares: one topic in, the next event out.
 
-A stage supplies a name (= package = consumer group = process name), the topic and event type
-it consumes, and a use case. Offsets are committed only after the use case has stored its work
-and the next event is on the broker (ack policy NACK_ON_ERROR: an exception hands the message back).
+A stage supplies a name (= package = consumer group = process name), the topic and event type it
+consumes, and a use case. What happens to a message:
+- processed: the use case stores its work, the next event is published, then the offset commits;
+- retryable provider error (429, 5xx, timeout): stored as a retry with a due time, offset commits,
+  a background loop tries again with jittered backoff, and after `retry_attempts` it fails;
+- database or broker unavailable: the message is handed back (nack) and redelivered, never lost;
+- unparseable message or a bug: the original bytes go to the dead-letter topic with the error, and
+  the generation (named by the message key) is marked FAILED, so the partition keeps flowing.
 """
 
 from __future__ import annotations
@@ -12,23 +17,30 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import dead_letter
 from common import logging as service_logging
+from common.db.generations import SqlGenerationStore, fail
 from common.db.session import make_engine, make_sessionmaker
-from common.events import Event
+from common.events import Event, FailedStage
 from common.messaging import ensure_topics, make_broker, publish
 from common.providers.dashscope import DashScopeClient
+from common.providers.errors import RetryableProviderError
+from common.retries import RetryStore, backoff
 from common.settings import Settings, load_settings
 
 E = TypeVar("E", bound=Event)
 log = logging.getLogger(__name__)
+INFRA_PAUSE_SECONDS = 2.0
 
 
 @dataclass
@@ -44,6 +56,106 @@ UseCase = Callable[[StageContext, E], Awaitable[Event | None]]
 Background = Callable[[StageContext], Coroutine[None, None, None]]
 
 
+def is_infrastructure(exc: BaseException) -> bool:
+    """The database or broker is unreachable: the work can succeed later, unchanged."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    infra = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, KafkaError, OSError)
+    return isinstance(exc, infra)
+
+
+class Stage(Generic[E]):
+    def __init__(self, ctx: StageContext, event_type: type[E], use_case: UseCase[E]) -> None:
+        self.ctx = ctx
+        self.event_type = event_type
+        self.use_case = use_case
+        self.retries = RetryStore(ctx.sessions, ctx.name)
+
+    async def on_message(self, message: KafkaMessage) -> None:
+        record = message.raw_message
+        try:
+            event = self.event_type.model_validate_json(message.body)
+        except ValidationError as exc:
+            await self._dead_letter(record, message.body, exc)
+            return
+        try:
+            await self.process(event, attempts=0)
+        except Exception as exc:
+            if is_infrastructure(exc):
+                log.warning("infrastructure unavailable, handing the message back: %r", exc)
+                await asyncio.sleep(INFRA_PAUSE_SECONDS)
+                raise
+            log.exception("could not process %s", event.generation_id)
+            await self._dead_letter(record, message.body, exc)
+
+    async def process(self, event: E, attempts: int) -> None:
+        settings = self.ctx.settings
+        try:
+            next_event = await self.use_case(self.ctx, event)
+        except RetryableProviderError as exc:
+            attempts += 1
+            if attempts < settings.retry_attempts:
+                delay = backoff(
+                    attempts, settings.retry_base_seconds, settings.retry_max_seconds, exc.retry_after
+                )
+                log.info("%s: %s, retry %d in %.1fs", event.generation_id, exc.code, attempts, delay)
+                await self.retries.schedule(
+                    event.generation_id, event.model_dump(mode="json"), attempts, delay, exc.code, exc.message
+                )
+                return
+            message = f"{exc.message} (gave up after {attempts} attempts)"
+            next_event = await self._fail(event.generation_id, exc.code, message)
+        if next_event is not None:
+            await publish(self.ctx.broker, next_event, self.ctx.name)
+        if attempts:
+            await self.retries.done(event.generation_id)
+
+    async def retry_forever(self) -> None:
+        while True:
+            due = []
+            try:
+                due = await self.retries.claim_due(limit=20)
+                await asyncio.gather(*(self._retry(d.payload, d.attempts) for d in due))
+            except Exception:
+                log.exception("retry round failed")
+            if not due:
+                await asyncio.sleep(0.5)
+
+    async def _retry(self, payload: dict[str, Any], attempts: int) -> None:
+        event = self.event_type.model_validate(payload)
+        try:
+            await self.process(event, attempts)
+        except Exception as exc:
+            if is_infrastructure(exc):
+                raise  # the lease runs out and the retry comes back
+            log.exception("retry of %s failed", event.generation_id)
+            await self._fail(event.generation_id, "InternalError", f"{type(exc).__name__}: {exc}")
+            await self.retries.done(event.generation_id)
+
+    async def _fail(self, generation_id: Any, code: str, message: str) -> Event | None:
+        store = SqlGenerationStore(self.ctx.sessions)
+        return await fail(store, generation_id, cast(FailedStage, self.ctx.name), code, message)
+
+    async def _dead_letter(self, record: Any, body: bytes, error: BaseException) -> None:
+        await dead_letter.send(
+            self.ctx.broker,
+            stage=self.ctx.name,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=body,
+            error=error,
+        )
+        generation_id = dead_letter.generation_id_of(record.key)
+        if generation_id is not None:
+            failed = await self._fail(
+                generation_id, "UnprocessableMessage", f"{type(error).__name__}: {error}"
+            )
+            if failed is not None:
+                await publish(self.ctx.broker, failed, self.ctx.name)
+
+
 def stage_app(
     name: str,
     topic: str,
@@ -55,7 +167,9 @@ def stage_app(
 ) -> FastStream:
     settings = settings or load_settings()
     service_logging.configure(name)
-    broker = make_broker(settings.kafka_bootstrap_servers, client_id=name)
+    broker = make_broker(
+        settings.kafka_bootstrap_servers, client_id=name, graceful_timeout=settings.shutdown_timeout_seconds
+    )
     engine = make_engine(settings.database_url)
     http = httpx.AsyncClient(timeout=settings.dashscope_timeout_seconds)
     ctx = StageContext(
@@ -63,27 +177,18 @@ def stage_app(
         settings=settings,
         broker=broker,
         sessions=make_sessionmaker(engine),
-        dashscope=DashScopeClient(http, settings.dashscope_api_key, settings.dashscope_base_url),
+        # One attempt per call: retries are scheduled by the stage, off the partition.
+        dashscope=DashScopeClient(http, settings.dashscope_api_key, settings.dashscope_base_url, attempts=1),
     )
-    tasks: list[asyncio.Task[None]] = []
-
-    @broker.subscriber(
+    stage = Stage(ctx, event_type, use_case)
+    broker.subscriber(
         topic,
         group_id=name,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_workers=settings.stage_concurrency,
         auto_offset_reset="earliest",
-    )
-    async def handle(message: KafkaMessage) -> None:
-        try:
-            event = event_type.model_validate_json(message.body)
-        except ValidationError as exc:
-            log.error("skipping a malformed %s message: %s", event_type.__name__, exc)
-            return
-        next_event = await use_case(ctx, event)
-        if next_event is not None:
-            await publish(broker, next_event, name)
-
+    )(stage.on_message)
+    tasks: list[asyncio.Task[None]] = []
     app = FastStream(broker)
 
     @app.on_startup
@@ -92,6 +197,7 @@ def stage_app(
 
     @app.after_startup
     async def start_background() -> None:
+        tasks.append(asyncio.create_task(stage.retry_forever(), name=f"{name}-retries"))
         if background is not None:
             tasks.append(asyncio.create_task(background(ctx), name=f"{name}-background"))
 

@@ -6,6 +6,8 @@ IMAGE_ACCEPTED = "image.accepted"
 SYNTHESIS_SUBMITTED = "synthesis.submitted"
 GENERATION_COMPLETED = "generation.completed"
 GENERATION_FAILED = "generation.failed"
+GENERATION_CANCELED = "generation.canceled"
+DEAD_LETTER = "dead-letter"
 
 ALL = (
     GENERATION_REQUESTED,
@@ -14,4 +16,6 @@ ALL = (
     SYNTHESIS_SUBMITTED,
     GENERATION_COMPLETED,
     GENERATION_FAILED,
+    GENERATION_CANCELED,
+    DEAD_LETTER,
 )

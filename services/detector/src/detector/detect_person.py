@@ -5,7 +5,7 @@ from __future__ import annotations
 from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Status
 from common.events import Event, ImageAccepted, ImageUploaded
-from common.providers.errors import PermanentProviderError, ProviderError
+from common.providers.errors import PermanentProviderError
 
 from detector.ports import PersonDetector
 
@@ -34,8 +34,6 @@ async def detect_person(
             detect_request_id=exc.request_id,
             detected_at=now(),
         )
-        return await fail(store, event.generation_id, "detector", exc.code, exc.message)
-    except ProviderError as exc:
         return await fail(store, event.generation_id, "detector", exc.code, exc.message)
 
     await store.record(

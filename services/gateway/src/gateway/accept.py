@@ -1,27 +1,24 @@
-"""Accept a generation: store the request (and photo), then publish GenerationRequested.
+"""Accept a generation: the request, its photo and its event are stored in one transaction.
 
-Nothing accepted is lost silently: if the event cannot be published, the row is marked FAILED
-and the client gets a 503 instead of a 202.
+The outbox relay publishes the event once the transaction has committed, so a broker outage delays
+the pipeline but never loses or refuses an accepted request.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Awaitable, Callable
 
-from common.db.generations import SqlGenerationStore, now
+from common import outbox
 from common.db.models import Asset, Generation, Status, Template
-from common.events import Event, GenerationRequested
+from common.events import GenerationRequested
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.errors import ApiError
 from gateway.photos import Photo
 
-log = logging.getLogger(__name__)
 ASSET_SCHEME = "asset://"
-Publish = Callable[[Event], Awaitable[None]]
+SOURCE = "gateway"
 
 
 def asset_url(asset_id: uuid.UUID) -> str:
@@ -74,13 +71,13 @@ async def _resolve_image(
 
 async def accept_generation(
     sessions: async_sessionmaker[AsyncSession],
-    publish: Publish,
     *,
     template_id: str,
     email: str | None,
     photo: Photo | None,
     image_url: str | None,
 ) -> uuid.UUID:
+    """Store the generation, its photo and its GenerationRequested event in one transaction."""
     generation_id = uuid.uuid4()
     async with sessions.begin() as session:
         template = await session.scalar(select(Template).where(Template.id == template_id, Template.active))
@@ -88,8 +85,7 @@ async def accept_generation(
             raise ApiError(
                 400,
                 "UnknownTemplate",
-                f"Template {template_id!r} does not exist; "
-                "GET /api/generation/templates lists the available ones.",
+                f"Template {template_id!r} does not exist; see GET /api/generation/templates.",
             )
         asset_id, url = await _resolve_image(session, photo, image_url)
         await session.flush()
@@ -104,21 +100,8 @@ async def accept_generation(
                 image_url=url,
             )
         )
-    event = GenerationRequested(
-        generation_id=generation_id, template_id=template_id, asset_id=asset_id, image_url=url
-    )
-    try:
-        await publish(event)
-    except Exception as exc:
-        log.exception("could not publish %s", generation_id)
-        await SqlGenerationStore(sessions).record(
-            generation_id,
-            status=Status.FAILED,
-            error_code="ServiceUnavailable",
-            error_message="The request could not be queued; please try again.",
-            finished_at=now(),
+        event = GenerationRequested(
+            generation_id=generation_id, template_id=template_id, asset_id=asset_id, image_url=url
         )
-        raise ApiError(
-            503, "ServiceUnavailable", "The request could not be queued; please try again."
-        ) from exc
+        outbox.add(session, event, SOURCE)
     return generation_id

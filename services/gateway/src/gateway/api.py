@@ -11,7 +11,8 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from gateway.accept import accept_generation, asset_url, store_asset
-from gateway.deps import PublishDep, SessionsDep, SettingsDep
+from gateway.cancel import cancel_generation
+from gateway.deps import RelayDep, SessionsDep, SettingsDep
 from gateway.errors import ApiError
 from gateway.photos import check_photo
 from gateway.schemas import (
@@ -60,7 +61,7 @@ async def upload_image(file: UploadFile, sessions: SessionsDep, settings: Settin
 
 @router.post("/generations", status_code=202, response_model=GenerationAccepted)
 async def create_generation(
-    request: Request, response: Response, sessions: SessionsDep, publish: PublishDep, settings: SettingsDep
+    request: Request, response: Response, sessions: SessionsDep, relay: RelayDep, settings: SettingsDep
 ) -> GenerationAccepted:
     """Multipart (`file`, `templateId`, `email`, `ossUrl`) or JSON (`templateId`, `email`, `ossUrl`)."""
     photo = None
@@ -84,12 +85,12 @@ async def create_generation(
         raise ApiError(422, "InvalidRequest", problems) from exc
     generation_id = await accept_generation(
         sessions,
-        publish,
         template_id=body.template_id,
         email=body.email,
         photo=photo,
         image_url=body.oss_url or body.image_url,
     )
+    relay.wake()
     response.headers["Location"] = f"/api/generations/{generation_id}"
     return GenerationAccepted(generation_id=generation_id, status=Status.QUEUED.value)
 
@@ -101,6 +102,14 @@ async def get_generation(generation_id: uuid.UUID, sessions: SessionsDep) -> Gen
     if g is None:
         raise ApiError(404, "GenerationNotFound", f"No generation {generation_id}.")
     return to_public(g)
+
+
+@router.post("/generations/{generation_id}/cancel", response_model=GenerationPublic)
+async def cancel(generation_id: uuid.UUID, sessions: SessionsDep, relay: RelayDep) -> GenerationPublic:
+    """Stop a generation: canceled at the provider while its job waits there, ignored after that."""
+    generation = await cancel_generation(sessions, generation_id)
+    relay.wake()
+    return to_public(generation)
 
 
 def to_public(g: Generation) -> GenerationPublic:

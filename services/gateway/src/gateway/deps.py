@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from common.outbox import Relay
 from common.settings import Settings
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from gateway.accept import Publish
 
 
 def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -16,9 +15,9 @@ def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return sessions
 
 
-def _publish(request: Request) -> Publish:
-    publish: Publish = request.app.state.publish
-    return publish
+def _relay(request: Request) -> Relay:
+    relay: Relay = request.app.state.relay
+    return relay
 
 
 def _settings(request: Request) -> Settings:
@@ -27,5 +26,5 @@ def _settings(request: Request) -> Settings:
 
 
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
-PublishDep = Annotated[Publish, Depends(_publish)]
+RelayDep = Annotated[Relay, Depends(_relay)]
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -1,16 +1,17 @@
-"""gateway: the REST API. Stores each request, publishes GenerationRequested."""
+"""gateway: the REST API. Stores each request with its event; the outbox relay publishes it."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from functools import partial
+from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from common import logging as service_logging
 from common.db.session import make_engine, make_sessionmaker
-from common.messaging import ensure_topics, make_broker, publish
+from common.messaging import ensure_topics, make_broker
+from common.outbox import Relay
 from common.settings import Settings, load_settings
 from fastapi import FastAPI
 
@@ -28,12 +29,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         broker = make_broker(settings.kafka_bootstrap_servers, client_id=NAME)
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
         await broker.connect()
+        sessions = make_sessionmaker(engine)
         app.state.settings = settings
-        app.state.sessions = make_sessionmaker(engine)
-        app.state.publish = partial(publish, broker, source=NAME)
+        app.state.sessions = sessions
+        app.state.relay = relay = Relay(sessions, broker)
+        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
             yield
         finally:
+            relay_task.cancel()
+            with suppress(asyncio.CancelledError):
+                await relay_task
             await broker.stop()
             await engine.dispose()
 
@@ -52,4 +58,11 @@ def main() -> None:
     service_logging.configure(NAME)
     host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    settings = load_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
+    )

@@ -6,11 +6,13 @@ from common.events import Event, ImageAccepted
 from common.stage import StageContext, run, stage_app
 from faststream import FastStream
 
+from synthesizer.store import SqlSubmissions
 from synthesizer.submit_synthesis import submit_synthesis
 
 
 async def on_image_accepted(ctx: StageContext, event: ImageAccepted) -> Event | None:
-    return await submit_synthesis(event, SqlGenerationStore(ctx.sessions), ctx.dashscope)
+    store = SqlGenerationStore(ctx.sessions)
+    return await submit_synthesis(event, store, SqlSubmissions(ctx.sessions), ctx.dashscope)
 
 
 def create_app() -> FastStream:

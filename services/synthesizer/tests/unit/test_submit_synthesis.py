@@ -1,14 +1,22 @@
-from common.db.models import Status
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+
+from common.db.generations import now
+from common.db.models import TERMINAL, Status
 from common.events import GenerationFailed, ImageAccepted, SynthesisSubmitted
 from common.fakes import FakeGenerationStore, generation
-from common.providers.dashscope import SubmittedTask
+from common.providers.dashscope import ListedTask, SubmittedTask
 from common.providers.errors import PermanentProviderError
 from synthesizer.submit_synthesis import submit_synthesis
 
 
 class FakeSynthesis:
+    """A provider account: jobs it has, whoever submitted them."""
+
     def __init__(self, error: Exception | None = None) -> None:
         self.submits: list[tuple[str, str]] = []
+        self.jobs: list[ListedTask] = []
         self.error = error
 
     async def submit_synthesis(
@@ -17,33 +25,98 @@ class FakeSynthesis:
         if self.error:
             raise self.error
         self.submits.append((image_url, template_id))
-        return SubmittedTask(f"task-{len(self.submits)}", "PENDING", "req")
+        task_id = f"task-{len(self.jobs) + 1}"
+        self.jobs.append(ListedTask(task_id, "PENDING", "animate-anyone-gen2", len(self.jobs)))
+        return SubmittedTask(task_id, "PENDING", "req")
+
+    async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]:
+        return list(self.jobs)
+
+
+class FakeSubmissions:
+    def __init__(self, store: FakeGenerationStore) -> None:
+        self.store = store
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        yield
+
+    async def known_task_ids(self, task_ids: list[str]) -> set[str]:
+        return {g.task_id for g in self.store.generations.values() if g.task_id in task_ids}
+
+    async def attach_task(self, generation_id: object, task: SubmittedTask) -> bool:
+        g = self.store.generations[generation_id]  # type: ignore[index]
+        g.task_id, g.task_status = task.task_id, task.task_status
+        g.provider_cancel_due = g.status is Status.CANCELED
+        if g.status in TERMINAL:
+            return False
+        g.status = Status.PENDING
+        return True
 
 
 def _accepted(g_id: object) -> ImageAccepted:
     return ImageAccepted(
-        generation_id=g_id,
-        template_id="AACT.test.1",  # type: ignore[arg-type]
+        generation_id=g_id,  # type: ignore[arg-type]
+        template_id="AACT.test.1",
         synthesis_image_url="oss://s",
         bodystyle="full",
     )
 
 
+async def _submit(store: FakeGenerationStore, provider: FakeSynthesis, g_id: object) -> object:
+    return await submit_synthesis(_accepted(g_id), store, FakeSubmissions(store), provider)
+
+
 async def test_accepted_photo_is_submitted_and_the_task_recorded() -> None:
     g = generation(Status.SUBMITTING, check_pass=True)
     provider = FakeSynthesis()
-    event = await submit_synthesis(_accepted(g.id), FakeGenerationStore(g), provider)
+    event = await _submit(FakeGenerationStore(g), provider, g.id)
     assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-1"
     assert provider.submits == [("oss://s", "AACT.test.1")]
     assert (g.status, g.task_id, g.task_status) == (Status.PENDING, "task-1", "PENDING")
+    assert g.submit_intent_at is not None
 
 
 async def test_redelivered_event_does_not_resubmit_task() -> None:
     g = generation(Status.RUNNING, task_id="task-7")
     provider = FakeSynthesis()
-    event = await submit_synthesis(_accepted(g.id), FakeGenerationStore(g), provider)
+    event = await _submit(FakeGenerationStore(g), provider, g.id)
     assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-7"
     assert provider.submits == [] and g.status is Status.RUNNING
+
+
+async def test_crash_between_submit_and_record_adopts_the_job_instead_of_paying_twice() -> None:
+    other = generation(Status.RUNNING, task_id="task-1")  # an older job that is someone else's
+    g = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
+    provider = FakeSynthesis()
+    provider.jobs = [
+        ListedTask("task-1", "RUNNING", "animate-anyone-gen2", 1),
+        ListedTask("task-2", "PENDING", "animate-anyone-gen2", 2),
+    ]  # submitted, then the crash
+    event = await _submit(FakeGenerationStore(other, g), provider, g.id)
+    assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
+    assert provider.submits == [] and g.task_id == "task-2"
+
+
+async def test_intent_without_a_job_at_the_provider_is_submitted() -> None:
+    g = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
+    provider = FakeSynthesis()
+    event = await _submit(FakeGenerationStore(g), provider, g.id)
+    assert isinstance(event, SynthesisSubmitted) and len(provider.submits) == 1
+
+
+async def test_a_generation_canceled_during_the_submit_gets_its_job_canceled() -> None:
+    g = generation(Status.SUBMITTING)
+    store = FakeGenerationStore(g)
+
+    class CancelingProvider(FakeSynthesis):
+        async def submit_synthesis(self, *args: object, **kwargs: object) -> SubmittedTask:
+            task = await super().submit_synthesis("oss://s", "AACT.test.1")
+            g.status = Status.CANCELED  # the client cancels while the submit is in flight
+            return task
+
+    assert await _submit(store, CancelingProvider(), g.id) is None
+    assert (g.status, g.task_id, g.provider_cancel_due) == (Status.CANCELED, "task-1", True)
 
 
 async def test_a_template_the_provider_refuses_fails_the_generation() -> None:
@@ -51,6 +124,6 @@ async def test_a_template_the_provider_refuses_fails_the_generation() -> None:
     error = PermanentProviderError(
         "InvalidFile.Template.Content", "no permission on the template", status=400
     )
-    event = await submit_synthesis(_accepted(g.id), FakeGenerationStore(g), FakeSynthesis(error))
+    event = await _submit(FakeGenerationStore(g), FakeSynthesis(error), g.id)
     assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Template.Content"
     assert g.status is Status.FAILED and g.task_id is None

@@ -6,7 +6,7 @@ from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Status
 from common.events import Event, GenerationRequested, ImageUploaded
 from common.providers.dashscope import DETECT_MODEL, SYNTHESIS_MODEL
-from common.providers.errors import ProviderError
+from common.providers.errors import PermanentProviderError
 
 from uploader.ports import ProviderStorage
 
@@ -36,7 +36,7 @@ async def upload_photo(
         try:
             detect = await storage.upload(DETECT_MODEL, asset.file_name, asset.data, asset.content_type)
             synthesis = await storage.upload(SYNTHESIS_MODEL, asset.file_name, asset.data, asset.content_type)
-        except ProviderError as exc:
+        except PermanentProviderError as exc:  # retryable errors are the stage runner's to retry
             return await fail(store, event.generation_id, "uploader", exc.code, exc.message)
         detect_url, synthesis_url = detect.url, synthesis.url
 

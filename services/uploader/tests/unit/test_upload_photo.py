@@ -1,10 +1,11 @@
 import uuid
 
+import pytest
 from common.db.models import Status
 from common.events import GenerationFailed, GenerationRequested, ImageUploaded
 from common.fakes import FakeGenerationStore, asset, generation
 from common.providers.dashscope import DETECT_MODEL, SYNTHESIS_MODEL, Uploaded
-from common.providers.errors import RetryableProviderError
+from common.providers.errors import PermanentProviderError, RetryableProviderError
 from uploader.upload_photo import upload_photo
 
 
@@ -58,15 +59,26 @@ async def test_client_supplied_url_is_passed_on_untouched() -> None:
     assert event.detect_image_url == event.synthesis_image_url == "https://example.test/me.jpg"
 
 
-async def test_provider_outage_fails_the_generation_with_the_providers_code() -> None:
+async def test_throttling_is_left_to_the_stage_runner_to_retry() -> None:
     photo = asset()
     g = generation(asset_id=photo.id)
     storage = FakeStorage(RetryableProviderError("Throttling", "slow down", status=429))
+    with pytest.raises(RetryableProviderError):
+        await upload_photo(
+            _request(g.id, asset_id=photo.id), FakeGenerationStore(g, assets=(photo,)), storage
+        )
+    assert g.status is Status.UPLOADING and g.detect_image_url is None
+
+
+async def test_storage_refusing_the_file_fails_the_generation_with_the_providers_code() -> None:
+    photo = asset()
+    g = generation(asset_id=photo.id)
+    storage = FakeStorage(PermanentProviderError("InvalidParameter", "bad file", status=400))
     event = await upload_photo(
         _request(g.id, asset_id=photo.id), FakeGenerationStore(g, assets=(photo,)), storage
     )
-    assert isinstance(event, GenerationFailed) and event.code == "Throttling"
-    assert (g.status, g.error_code, g.error_message) == (Status.FAILED, "Throttling", "slow down")
+    assert isinstance(event, GenerationFailed) and event.code == "InvalidParameter"
+    assert (g.status, g.error_code, g.error_message) == (Status.FAILED, "InvalidParameter", "bad file")
 
 
 async def test_a_canceled_generation_is_not_uploaded() -> None:

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     Enum,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -99,6 +101,9 @@ class Generation(Base):
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     video_url: Mapped[str | None] = mapped_column(Text)
     video_duration: Mapped[float | None] = mapped_column()
+    retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    submit_intent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_cancel_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # failure
     error_code: Mapped[str | None] = mapped_column(String(128))
     error_message: Mapped[str | None] = mapped_column(Text)
@@ -111,3 +116,32 @@ class Generation(Base):
     detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxRecord(Base):
+    """An event stored in the same transaction as the facts it announces; a relay publishes it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    headers: Mapped[dict[str, str]] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StageRetry(Base):
+    """An event a stage tries again later (retryable provider error), off its partition."""
+
+    __tablename__ = "stage_retries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    generation_id: Mapped[uuid.UUID] = mapped_column()
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_code: Mapped[str | None] = mapped_column(String(128))
+    last_message: Mapped[str | None] = mapped_column(Text)

@@ -7,6 +7,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from common.providers.errors import (
 DETECT_MODEL = "animate-anyone-detect-gen2"
 SYNTHESIS_MODEL = "animate-anyone-gen2"
 TERMINAL_TASK_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
+BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # the zone of DashScope's task times
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,14 @@ class TaskInfo:
     video_duration: float | None = None
     code: str | None = None
     message: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedTask:
+    task_id: str
+    status: str
+    model_name: str | None
+    created_ms: int | None
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,32 @@ class DashScopeClient:
 
     async def cancel_task(self, task_id: str) -> None:
         await self._call("POST", f"/tasks/{task_id}/cancel")
+
+    async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]:
+        """Every task of this account and model created between `start` and `end` (all pages)."""
+        params: dict[str, Any] = {
+            "start_time": start.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
+            "end_time": end.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
+            "model_name": model_name,
+            "page_size": 100,
+        }
+        tasks: list[ListedTask] = []
+        page = 1
+        while True:
+            answer = await self._call("GET", "/tasks", params={**params, "page_no": page})
+            for item in answer.get("data") or []:
+                created = item.get("gmt_create")
+                tasks.append(
+                    ListedTask(
+                        str(item["task_id"]),
+                        str(item.get("status", "")),
+                        item.get("model_name"),
+                        int(created) if created is not None else None,
+                    )
+                )
+            if page >= int(answer.get("total_page") or 1):
+                return tasks
+            page += 1
 
     async def _policy(self, model: str) -> dict[str, Any]:
         cached = self._policies.get(model)

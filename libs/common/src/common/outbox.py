@@ -1,0 +1,91 @@
+"""Transactional outbox: events are stored with the facts they announce, then relayed to Kafka.
+
+A broker outage delays events and never loses them: a record stays unpublished until the broker
+has acknowledged it. Several relays (gateway replicas) share the table through SKIP LOCKED; per
+generation order holds because records are sent in id order and a generation's events share a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from faststream.kafka import KafkaBroker
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from common.db.generations import now
+from common.db.models import OutboxRecord
+from common.events import Event
+from common.messaging import cloudevent_headers
+
+log = logging.getLogger(__name__)
+
+
+def add(session: AsyncSession, event: Event, source: str) -> None:
+    """Store `event` in the caller's transaction; the relay publishes it after the commit."""
+    session.add(
+        OutboxRecord(
+            topic=event.topic,
+            key=str(event.generation_id),
+            payload=event.model_dump(mode="json"),
+            headers=cloudevent_headers(event, source),
+        )
+    )
+
+
+class Relay:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], broker: KafkaBroker, batch: int = 200
+    ) -> None:
+        self._sessions = sessions
+        self._broker = broker
+        self._batch = batch
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was just committed: relay now instead of at the next tick."""
+        self._wake.set()
+
+    async def relay_once(self) -> int:
+        async with self._sessions.begin() as session:
+            records = (
+                await session.scalars(
+                    select(OutboxRecord)
+                    .where(OutboxRecord.published_at.is_(None))
+                    .order_by(OutboxRecord.id)
+                    .limit(self._batch)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
+            if not records:
+                return 0
+            # Sent together, acknowledged together: the producer batches them and keeps their order.
+            await asyncio.gather(
+                *(
+                    self._broker.publish(r.payload, topic=r.topic, key=r.key.encode(), headers=r.headers)
+                    for r in records
+                )
+            )
+            ids = [r.id for r in records]
+            await session.execute(
+                update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=now())
+            )
+            return len(records)
+
+    async def run(self, idle_seconds: float = 0.5) -> None:
+        failures = 0
+        while True:
+            self._wake.clear()
+            try:
+                sent = await self.relay_once()
+                failures = 0
+            except Exception as exc:  # broker or database down: keep the records, try again later
+                failures += 1
+                sent = 0
+                log.warning("outbox relay failed (%s attempt): %r", failures, exc)
+            if sent == 0:
+                delay = idle_seconds if failures == 0 else min(5.0, 0.2 * 2**failures)
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
