@@ -6,40 +6,62 @@ import asyncio
 import logging
 
 from common import topics
-from common.db.generations import SqlGenerationStore
 from common.events import Event, SynthesisSubmitted
-from common.messaging import publish
+from common.outbox import Relay
+from common.providers.errors import RetryableProviderError
 from common.stage import StageContext, run, stage_app
 from faststream import FastStream
 
-from poller.schedule import PollSchedule
+from poller.schedule import PollSchedule, SqlWatchedGenerations
 from poller.watch_task import check_task
 
 log = logging.getLogger(__name__)
 
 
+def _schedule(ctx: StageContext) -> PollSchedule:
+    return PollSchedule(ctx.sessions, ctx.settings.poll_interval_seconds, ctx.settings.poll_rate_per_second)
+
+
 async def on_synthesis_submitted(ctx: StageContext, event: SynthesisSubmitted) -> Event | None:
-    schedule = PollSchedule(ctx.sessions, ctx.settings.poll_interval_seconds)
-    await schedule.start_watching(event.generation_id, event.task_id)
+    await _schedule(ctx).start_watching(event.generation_id, event.task_id)
     return None
 
 
-async def poll_forever(ctx: StageContext) -> None:
-    schedule = PollSchedule(ctx.sessions, ctx.settings.poll_interval_seconds)
-    store = SqlGenerationStore(ctx.sessions)
-    tick = min(1.0, ctx.settings.poll_interval_seconds)
-    while True:
-        due = []
+async def poll_round(ctx: StageContext, schedule: PollSchedule, relay: Relay) -> int:
+    """One round: time out overdue jobs, cancel what clients canceled, query due tasks. Returns work done."""
+    store = SqlWatchedGenerations(ctx.sessions)
+    work = await schedule.time_out_overdue(ctx.settings.poll_deadline_seconds)
+    for cancel in await schedule.claim_cancels(ctx.settings.poll_batch_size):
         try:
-            due = await schedule.claim_due(ctx.settings.poll_batch_size)
-            results = await asyncio.gather(*(check_task(d, store, ctx.dashscope) for d in due))
-            for event in results:
-                if event is not None:
-                    await publish(ctx.broker, event, ctx.name)
-        except Exception:  # keep polling through a database or broker hiccup
-            log.exception("poll round failed")
-        if not due:
-            await asyncio.sleep(tick)
+            await ctx.dashscope.cancel_task(cancel.task_id)
+        except RetryableProviderError:
+            await schedule.cancel_failed(cancel.generation_id)
+        except Exception as exc:  # e.g. UnsupportedOperation: already running; its result will be ignored
+            log.info("could not cancel %s at the provider: %r", cancel.task_id, exc)
+        work += 1
+    due = await schedule.claim_due(ctx.settings.poll_batch_size)
+    await asyncio.gather(*(check_task(d, store, ctx.dashscope) for d in due))
+    if work or due:
+        relay.wake()
+    return work + len(due)
+
+
+async def poll_forever(ctx: StageContext) -> None:
+    schedule = _schedule(ctx)
+    relay = Relay(ctx.sessions, ctx.broker)
+    relay_task = asyncio.create_task(relay.run(), name="poller-outbox-relay")
+    tick = min(0.5, ctx.settings.poll_interval_seconds)
+    try:
+        while True:
+            work = 0
+            try:
+                work = await poll_round(ctx, schedule, relay)
+            except Exception:  # keep polling through a database or provider hiccup
+                log.exception("poll round failed")
+            if not work:
+                await asyncio.sleep(tick)
+    finally:
+        relay_task.cancel()
 
 
 def create_app() -> FastStream:

@@ -1,7 +1,18 @@
-from typing import Protocol
+from typing import Any, Protocol
 
+from common.db.generations import GenerationStore
+from common.events import Event
 from common.providers.dashscope import TaskInfo
 
 
 class TaskQueries(Protocol):
     async def get_task(self, task_id: str) -> TaskInfo: ...
+
+
+class WatchedGenerations(GenerationStore, Protocol):
+    async def finish(self, event: Event, **facts: Any) -> bool:
+        """End the generation with `facts` and store `event` for publishing, atomically.
+
+        Nothing happens (False) when the generation had already ended, e.g. was canceled.
+        """
+        ...

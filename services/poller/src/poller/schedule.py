@@ -1,17 +1,34 @@
-"""The poll schedule lives in the generation rows, so replicas share it and a restart loses nothing."""
+"""The poll schedule lives in the generation rows, so replicas share it and a restart loses nothing.
+
+Task queries are limited account-wide by a token bucket row that every replica takes from in the same
+transaction as its claim, so all replicas together stay under `poll_rate_per_second`.
+"""
 
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from common.db.generations import now
-from common.db.models import Generation, Status
-from sqlalchemy import text
+from common import outbox
+from common.db.generations import SqlGenerationStore, now
+from common.db.models import TERMINAL, Generation, Status
+from common.events import Event, GenerationFailed
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-# Claim due tasks and push their next poll out in one statement; SKIP LOCKED lets replicas
-# claim disjoint rows. The interval doubles every 3 polls up to 8x the base (as the SDK does).
+BUCKET = "dashscope-task-queries"
+_ENSURE_BUCKET = text(
+    "INSERT INTO rate_limits (name, tokens, updated_at) VALUES (:name, :burst, clock_timestamp()) "
+    "ON CONFLICT (name) DO NOTHING"
+)
+_AVAILABLE = text(
+    "SELECT least(:burst, tokens + :rate * extract(epoch FROM clock_timestamp() - updated_at)) "
+    "FROM rate_limits WHERE name = :name FOR UPDATE"
+)
+_SPEND = text("UPDATE rate_limits SET tokens = :left, updated_at = clock_timestamp() WHERE name = :name")
+# Claim due tasks and push their next poll out; the interval doubles every 3 polls up to 8x the base.
 _CLAIM = text(
     """
     UPDATE generations AS g
@@ -26,6 +43,22 @@ _CLAIM = text(
     RETURNING g.id, g.task_id
     """
 )
+_OVERDUE = text(
+    """
+    UPDATE generations SET status = 'TIMED_OUT', stage = 'poller', next_poll_at = NULL, finished_at = now(),
+           updated_at = now(), error_code = 'TimedOut', error_message = :message
+     WHERE id IN (SELECT id FROM generations WHERE status IN ('PENDING', 'RUNNING')
+                   AND submitted_at < now() - make_interval(secs => :deadline) FOR UPDATE SKIP LOCKED)
+    RETURNING id
+    """
+)
+_CANCELS = text(
+    """
+    UPDATE generations SET provider_cancel_due = false
+     WHERE id IN (SELECT id FROM generations WHERE provider_cancel_due LIMIT :limit FOR UPDATE SKIP LOCKED)
+    RETURNING id, task_id
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -35,25 +68,81 @@ class DueTask:
 
 
 class PollSchedule:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], base_interval: float) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        base_interval: float,
+        rate: float = 15.0,
+        bucket: str = BUCKET,
+    ) -> None:
         self._sessions = sessions
+        self._bucket = bucket
         self._base = base_interval
+        self._rate = rate
+        self._burst = max(1.0, rate / 5)
 
     async def start_watching(self, generation_id: uuid.UUID, task_id: str) -> None:
         """Record a submitted task as due now (idempotent: a redelivery changes nothing)."""
         async with self._sessions.begin() as session:
             generation = await session.get(Generation, generation_id, with_for_update=True)
-            if generation is None or generation.next_poll_at is not None:
-                return
-            if generation.status not in (Status.PENDING, Status.RUNNING, Status.SUBMITTING):
+            if generation is None or generation.next_poll_at is not None or generation.status in TERMINAL:
                 return
             generation.task_id = generation.task_id or task_id
-            generation.status = (
-                Status.PENDING if generation.status == Status.SUBMITTING else generation.status
-            )
+            if generation.status in (Status.SUBMITTING, Status.PENDING):
+                generation.status = Status.PENDING
             generation.next_poll_at = now()
 
     async def claim_due(self, limit: int) -> list[DueTask]:
+        """Due tasks, as many as the account-wide query budget allows right now."""
+        params = {"name": self._bucket, "rate": self._rate, "burst": self._burst}
         async with self._sessions.begin() as session:
-            rows = await session.execute(_CLAIM, {"base": self._base, "limit": limit})
+            await session.execute(_ENSURE_BUCKET, params)
+            available = float(await session.scalar(_AVAILABLE, params) or 0)
+            budget = min(limit, math.floor(available))
+            if budget <= 0:
+                return []
+            rows = (await session.execute(_CLAIM, {"base": self._base, "limit": budget})).all()
+            await session.execute(_SPEND, {**params, "left": available - len(rows)})
             return [DueTask(row.id, row.task_id) for row in rows]
+
+    async def time_out_overdue(self, deadline_seconds: float) -> int:
+        message = f"No result from the provider within {deadline_seconds / 60:.0f} minutes."
+        async with self._sessions.begin() as session:
+            rows = (await session.execute(_OVERDUE, {"deadline": deadline_seconds, "message": message})).all()
+            for row in rows:
+                event = GenerationFailed(
+                    generation_id=row.id,
+                    stage="poller",
+                    code="TimedOut",
+                    message=message,
+                    status=Status.TIMED_OUT.value,
+                )
+                outbox.add(session, event, "poller")
+            return len(rows)
+
+    async def claim_cancels(self, limit: int) -> list[DueTask]:
+        async with self._sessions.begin() as session:
+            rows = (await session.execute(_CANCELS, {"limit": limit})).all()
+            return [DueTask(row.id, row.task_id) for row in rows if row.task_id]
+
+    async def cancel_failed(self, generation_id: uuid.UUID) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Generation).where(Generation.id == generation_id).values(provider_cancel_due=True)
+            )
+
+
+class SqlWatchedGenerations(SqlGenerationStore):
+    """The generation store plus `finish`: the terminal facts and the public event, in one transaction."""
+
+    async def finish(self, event: Event, **facts: Any) -> bool:
+        async with self._sessions.begin() as session:
+            changed = await session.scalar(
+                update(Generation)
+                .where(Generation.id == event.generation_id, Generation.status.not_in(TERMINAL))
+                .values(updated_at=now(), **facts)
+                .returning(Generation.id)
+            )
+            if changed is not None:
+                outbox.add(session, event, "poller")
+            return changed is not None

@@ -2,87 +2,70 @@
 
 from __future__ import annotations
 
-from typing import Any
+from common.db.generations import now
+from common.db.models import Status
+from common.events import GenerationCompleted, GenerationFailed
+from common.providers.errors import PermanentProviderError, RetryableProviderError
 
-from common.db.generations import GenerationStore, fail, now
-from common.db.models import TERMINAL, Status
-from common.events import Event, GenerationCompleted, GenerationFailed
-from common.providers.errors import PermanentProviderError, ProviderError, RetryableProviderError
-
-from poller.ports import TaskQueries
+from poller.ports import TaskQueries, WatchedGenerations
 from poller.schedule import DueTask
 
-WAITING = {"PENDING"}
+GONE = {
+    "CANCELED": (Status.CANCELED, "TaskCanceled", "The provider canceled the job."),
+    "UNKNOWN": (
+        Status.EXPIRED,
+        "TaskExpired",
+        "The provider no longer knows this job (expired or never existed).",
+    ),
+}
 
 
-async def check_task(due: DueTask, store: GenerationStore, provider: TaskQueries) -> Event | None:
-    """Query the task once; return the event to publish when it reached a terminal state."""
+async def check_task(due: DueTask, store: WatchedGenerations, provider: TaskQueries) -> None:
+    """Query the task once; on a terminal provider status, end the generation with its event."""
     try:
         info = await provider.get_task(due.task_id)
     except RetryableProviderError:
-        return None  # the schedule already moved this task's next poll out
+        return  # the schedule already moved this task's next poll out
     except PermanentProviderError as exc:
-        return await fail(store, due.generation_id, "poller", exc.code, exc.message)
-    except ProviderError:
-        return None
-
-    facts: dict[str, Any] = {"task_status": info.task_status, "poll_request_id": info.request_id}
-    if info.task_status == "SUCCEEDED" and info.video_url:
-        generation = await store.load(due.generation_id)
-        if generation is None or generation.status in TERMINAL:
-            return None
-        await store.record(
-            due.generation_id,
-            status=Status.SUCCEEDED,
-            stage="poller",
-            video_url=info.video_url,
-            video_duration=info.video_duration,
-            finished_at=now(),
-            next_poll_at=None,
-            **facts,
+        failed = GenerationFailed(
+            generation_id=due.generation_id, stage="poller", code=exc.code, message=exc.message
         )
-        return GenerationCompleted(
+        await _end(store, failed, Status.FAILED, error_code=exc.code, error_message=exc.message)
+        return
+
+    facts = {"task_status": info.task_status, "poll_request_id": info.request_id}
+    if info.task_status == "SUCCEEDED" and info.video_url:
+        completed = GenerationCompleted(
             generation_id=due.generation_id,
             task_id=due.task_id,
             video_url=info.video_url,
             video_duration=info.video_duration,
         )
-    if info.task_status == "FAILED":
-        await store.record(due.generation_id, next_poll_at=None, **facts)
-        return await fail(
+        await _end(
             store,
-            due.generation_id,
-            "poller",
-            info.code or "TaskFailed",
-            info.message or "The provider could not make the video.",
-        )
-    if info.task_status in ("CANCELED", "UNKNOWN"):
-        status = Status.CANCELED if info.task_status == "CANCELED" else Status.EXPIRED
-        message = (
-            "The provider canceled the job."
-            if status is Status.CANCELED
-            else "The provider no longer knows this job (expired or never existed)."
-        )
-        changed = await store.record(
-            due.generation_id,
-            status=status,
-            stage="poller",
-            error_code=f"Task{info.task_status.title()}",
-            error_message=message,
-            finished_at=now(),
-            next_poll_at=None,
+            completed,
+            Status.SUCCEEDED,
+            video_url=info.video_url,
+            video_duration=info.video_duration,
             **facts,
         )
-        if not changed:
-            return None
-        return GenerationFailed(
-            generation_id=due.generation_id,
-            stage="poller",
-            code=f"Task{info.task_status.title()}",
-            message=message,
-            status=status.value,
+    elif info.task_status == "FAILED":
+        code, message = info.code or "TaskFailed", info.message or "The provider could not make the video."
+        failed = GenerationFailed(generation_id=due.generation_id, stage="poller", code=code, message=message)
+        await _end(store, failed, Status.FAILED, error_code=code, error_message=message, **facts)
+    elif info.task_status in GONE:
+        status, code, message = GONE[info.task_status]
+        failed = GenerationFailed(
+            generation_id=due.generation_id, stage="poller", code=code, message=message, status=status.value
         )
-    # PENDING at the provider, or anything else (PRE-PROCESSING, RUNNING, POST-PROCESSING...): in progress.
-    status = Status.PENDING if info.task_status in WAITING else Status.RUNNING
-    await store.record(due.generation_id, status=status, **facts)
-    return None
+        await _end(store, failed, status, error_code=code, error_message=message, **facts)
+    else:
+        # PENDING, or anything else (PRE-PROCESSING, RUNNING, POST-PROCESSING...): in progress.
+        status = Status.PENDING if info.task_status == "PENDING" else Status.RUNNING
+        await store.record(due.generation_id, status=status, **facts)
+
+
+async def _end(
+    store: WatchedGenerations, event: GenerationCompleted | GenerationFailed, status: Status, **facts: object
+) -> None:
+    await store.finish(event, status=status, stage="poller", finished_at=now(), next_poll_at=None, **facts)

@@ -37,7 +37,7 @@ async def _submitted(sessions: async_sessionmaker[AsyncSession], n: int) -> list
 
 async def test_two_replicas_never_claim_the_same_task(sessions: async_sessionmaker[AsyncSession]) -> None:
     ids = await _submitted(sessions, 30)
-    schedule = PollSchedule(sessions, base_interval=60)
+    schedule = PollSchedule(sessions, base_interval=60, rate=500, bucket=f"test-{uuid.uuid4()}")
     for i in ids:
         await schedule.start_watching(i, f"task-{i}")
         await schedule.start_watching(i, f"task-{i}")  # a redelivered SynthesisSubmitted changes nothing
@@ -55,3 +55,22 @@ async def test_watched_task_shows_as_pending(sessions: async_sessionmaker[AsyncS
     async with sessions() as session:
         generation = await session.get(Generation, generation_id)
     assert generation is not None and generation.status is Status.PENDING and generation.next_poll_at
+
+
+async def test_replicas_together_stay_under_the_account_query_rate(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ids = await _submitted(sessions, 200)
+    rate = 20.0
+    bucket = f"test-{uuid.uuid4()}"
+    replicas = [PollSchedule(sessions, base_interval=600, rate=rate, bucket=bucket) for _ in range(3)]
+    for i in ids:
+        await replicas[0].start_watching(i, f"task-{i}")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    claimed = 0
+    while loop.time() - started < 1.5:
+        batches = await asyncio.gather(*(r.claim_due(50) for r in replicas))
+        claimed += sum(len(b) for b in batches)
+    elapsed = loop.time() - started
+    assert 0 < claimed <= rate / 5 + rate * elapsed

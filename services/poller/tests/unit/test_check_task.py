@@ -1,6 +1,8 @@
+from typing import Any
+
 import pytest
-from common.db.models import Status
-from common.events import GenerationCompleted, GenerationFailed
+from common.db.models import Generation, Status
+from common.events import Event, GenerationCompleted, GenerationFailed
 from common.fakes import FakeGenerationStore, generation
 from common.providers.dashscope import TaskInfo
 from common.providers.errors import RetryableProviderError
@@ -18,15 +20,28 @@ class FakeTasks:
         return self.outcome
 
 
-def _watched(status: Status = Status.PENDING) -> tuple[FakeGenerationStore, DueTask]:
+class FakeWatched(FakeGenerationStore):
+    def __init__(self, *generations: Generation) -> None:
+        super().__init__(*generations)
+        self.outbox: list[Event] = []
+
+    async def finish(self, event: Event, **facts: Any) -> bool:
+        if not await self.record(event.generation_id, **facts):
+            return False
+        self.outbox.append(event)
+        return True
+
+
+def _watched(status: Status = Status.PENDING) -> tuple[FakeWatched, DueTask]:
     g = generation(status, task_id="t-1")
-    return FakeGenerationStore(g), DueTask(g.id, "t-1")
+    return FakeWatched(g), DueTask(g.id, "t-1")
 
 
 async def test_finished_task_completes_the_generation_with_its_video() -> None:
     store, due = _watched(Status.RUNNING)
     info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4", video_duration=3.0)
-    event = await check_task(due, store, FakeTasks(info))
+    await check_task(due, store, FakeTasks(info))
+    [event] = store.outbox
     assert isinstance(event, GenerationCompleted) and event.video_url == "https://v/t-1.mp4"
     g = store.generations[due.generation_id]
     assert (g.status, g.video_url, g.next_poll_at) == (Status.SUCCEEDED, "https://v/t-1.mp4", None)
@@ -35,7 +50,8 @@ async def test_finished_task_completes_the_generation_with_its_video() -> None:
 @pytest.mark.parametrize("provider_status", ["PRE-PROCESSING", "RUNNING", "POST-PROCESSING", "SOMETHING-NEW"])
 async def test_task_in_progress_shows_as_running(provider_status: str) -> None:
     store, due = _watched()
-    assert await check_task(due, store, FakeTasks(TaskInfo("t-1", provider_status, "r"))) is None
+    await check_task(due, store, FakeTasks(TaskInfo("t-1", provider_status, "r")))
+    assert store.outbox == []
     g = store.generations[due.generation_id]
     assert (g.status, g.task_status) == (Status.RUNNING, provider_status)
 
@@ -43,26 +59,28 @@ async def test_task_in_progress_shows_as_running(provider_status: str) -> None:
 async def test_failed_task_fails_with_the_providers_code() -> None:
     store, due = _watched(Status.RUNNING)
     info = TaskInfo("t-1", "FAILED", "r", code="InternalError.Timeout", message="took too long")
-    event = await check_task(due, store, FakeTasks(info))
+    await check_task(due, store, FakeTasks(info))
+    [event] = store.outbox
     assert isinstance(event, GenerationFailed) and event.code == "InternalError.Timeout"
     assert store.generations[due.generation_id].status is Status.FAILED
 
 
 async def test_task_the_provider_forgot_ends_as_expired() -> None:
     store, due = _watched(Status.RUNNING)
-    event = await check_task(due, store, FakeTasks(TaskInfo("t-1", "UNKNOWN", "r")))
+    await check_task(due, store, FakeTasks(TaskInfo("t-1", "UNKNOWN", "r")))
+    [event] = store.outbox
     assert isinstance(event, GenerationFailed) and event.status == "EXPIRED"
     assert store.generations[due.generation_id].status is Status.EXPIRED
 
 
 async def test_throttled_query_leaves_the_task_to_the_next_round() -> None:
     store, due = _watched(Status.RUNNING)
-    event = await check_task(due, store, FakeTasks(RetryableProviderError("Throttling", "slow", status=429)))
-    assert event is None and store.generations[due.generation_id].status is Status.RUNNING
+    await check_task(due, store, FakeTasks(RetryableProviderError("Throttling", "slow", status=429)))
+    assert store.outbox == [] and store.generations[due.generation_id].status is Status.RUNNING
 
 
 async def test_late_result_never_overwrites_a_canceled_generation() -> None:
     store, due = _watched(Status.CANCELED)
     info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4")
-    assert await check_task(due, store, FakeTasks(info)) is None
-    assert store.generations[due.generation_id].video_url is None
+    await check_task(due, store, FakeTasks(info))
+    assert store.outbox == [] and store.generations[due.generation_id].video_url is None
