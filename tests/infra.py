@@ -51,7 +51,7 @@ def docker_works() -> bool:
         return False
 
 
-def _script(name: str, command: str, env: Mapping[str, str], *, check: bool = True) -> str:
+def script(name: str, command: str, env: Mapping[str, str], *, check: bool = True) -> str:
     """Runs scripts/<name> <command> and returns its stdout; stderr is passed through on failure."""
     full_env = {k: v for k, v in os.environ.items() if k not in {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL"}}
     full_env.setdefault("UV_PYTHON_DOWNLOADS", "never")
@@ -84,9 +84,9 @@ def local_kafka(data_dir: Path, port: int, controller_port: int) -> Iterator[str
         "KAFKA_CONTROLLER_PORT": str(controller_port),
     }
     try:
-        yield _value(_script("kafka.sh", "start", env), "KAFKA_BOOTSTRAP_SERVERS")
+        yield _value(script("kafka.sh", "start", env), "KAFKA_BOOTSTRAP_SERVERS")
     finally:
-        _script("kafka.sh", "stop", env, check=False)
+        script("kafka.sh", "stop", env, check=False)
 
 
 @contextmanager
@@ -96,9 +96,9 @@ def local_postgres(data_dir: Path, port: int) -> Iterator[str]:
     ``postgres`` user, so its parents must be traversable (``/tmp/...`` is; pytest's tmp_path is not)."""
     env = {"PG_DATA_DIR": str(data_dir), "PG_PORT": str(port)}
     try:
-        yield _value(_script("postgres.sh", "start", env), "DATABASE_URL")
+        yield _value(script("postgres.sh", "start", env), "DATABASE_URL")
     finally:
-        _script("postgres.sh", "stop", env, check=False)
+        script("postgres.sh", "stop", env, check=False)
 
 
 def _kafka_scripts_usable() -> bool:
@@ -113,7 +113,7 @@ def _postgres_scripts_usable() -> bool:
 
 
 @contextmanager
-def _fresh_dir(prefix: str) -> Iterator[Path]:
+def fresh_dir(prefix: str) -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
@@ -128,7 +128,7 @@ def kafka() -> Iterator[str]:
         yield bootstrap
     elif _kafka_scripts_usable():
         with (
-            _fresh_dir("dancer-kafka-") as data_dir,
+            fresh_dir("dancer-kafka-") as data_dir,
             local_kafka(data_dir, free_port(), free_port()) as bootstrap,
         ):
             yield bootstrap
@@ -154,7 +154,7 @@ def postgres() -> Iterator[str]:
     if url := os.environ.get("DATABASE_URL"):
         yield url
     elif _postgres_scripts_usable():
-        with _fresh_dir("dancer-pg-") as data_dir, local_postgres(data_dir, free_port()) as url:
+        with fresh_dir("dancer-pg-") as data_dir, local_postgres(data_dir, free_port()) as url:
             yield url
     elif docker_works():
         try:

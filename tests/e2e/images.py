@@ -10,9 +10,15 @@ from PIL.PngImagePlugin import PngInfo
 BACKGROUND = (40, 120, 200)
 
 
-def person_photo(size: tuple[int, int] = (540, 960), detect_verdict: str | None = None) -> bytes:
-    """A PNG of a stick figure; `detect_verdict` asks the emulator's detector to reject it."""
-    image = Image.new("RGB", size, BACKGROUND)
+def person_photo(
+    size: tuple[int, int] = (540, 960),
+    detect_verdict: str | None = None,
+    background: tuple[int, int, int] = BACKGROUND,
+    task_fate: str | None = None,
+) -> bytes:
+    """A PNG of a stick figure; `detect_verdict` asks the emulator's detector to reject it, and
+    `task_fate` (e.g. "never", "fail InvalidFile.Content") scripts what its video job does."""
+    image = Image.new("RGB", size, background)
     draw = ImageDraw.Draw(image)
     w, h = size
     draw.ellipse((w * 0.4, h * 0.1, w * 0.6, h * 0.22), fill=(240, 200, 170))
@@ -22,6 +28,8 @@ def person_photo(size: tuple[int, int] = (540, 960), detect_verdict: str | None 
     info = PngInfo()
     if detect_verdict:
         info.add_text("emulator-detect", detect_verdict)
+    if task_fate:
+        info.add_text("emulator-task", task_fate)
     out = io.BytesIO()
     image.save(out, "PNG", pnginfo=info)
     return out.getvalue()

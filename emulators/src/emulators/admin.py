@@ -1,27 +1,21 @@
-"""Test and benchmark controls under `/admin/`: health, scripted detection, counters, reset."""
+"""Test and benchmark controls under `/admin/`: health, configuration, counters, tasks, reset."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Literal
+from typing import Annotated, Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Body
+from pydantic import ValidationError
 
+from emulators.config import RuntimeConfig
 from emulators.deps import EmulatorDep
+from emulators.errors import error_json
 from emulators.files import empty_dir
-from emulators.store import DetectOutcome
+from emulators.tasks import usage
 
 router = APIRouter(prefix="/admin")
-
-
-class DetectOutcomeCreate(BaseModel):
-    sha256: str = Field(pattern="^[0-9a-f]{64}$")
-    check_pass: bool
-    reason: str = ""
-    # None: a failed check is HTTP 200 `check_pass: false`; a code (e.g. InvalidFile.Content): HTTP 400.
-    code: str | None = None
-    bodystyle: Literal["full", "half"] | None = None
+FILE_DIRS = ("oss", "inputs", "videos")
 
 
 @router.get("/health")
@@ -29,10 +23,21 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.post("/detect-outcomes")
-async def set_detect_outcome(body: DetectOutcomeCreate, emulator: EmulatorDep) -> dict[str, Any]:
-    emulator.store.put_outcome(DetectOutcome(**body.model_dump()))
-    return body.model_dump()
+@router.get("/config")
+async def get_config(emulator: EmulatorDep) -> dict[str, Any]:
+    return emulator.controls.config.model_dump(mode="json")
+
+
+@router.put("/config", response_model=None)
+async def put_config(emulator: EmulatorDep, body: Annotated[dict[str, Any], Body()]) -> Any:
+    """Replace the sections given (faults, quotas, accounts, task_fates, seed, ...); keep the rest."""
+    current = emulator.controls.config.model_dump(mode="json")
+    try:
+        config = RuntimeConfig.model_validate(current | body)
+    except (ValidationError, ValueError) as exc:
+        return error_json(400, "InvalidParameter", str(exc))
+    emulator.controls.configure(config)
+    return config.model_dump(mode="json")
 
 
 @router.get("/counters")
@@ -40,10 +45,23 @@ async def counters(emulator: EmulatorDep) -> dict[str, Any]:
     return emulator.counters.snapshot()
 
 
+@router.get("/tasks")
+async def all_tasks(emulator: EmulatorDep) -> list[dict[str, Any]]:
+    """Every task of every account, oldest first, with its scripted fate."""
+    return [
+        task.model_dump(mode="json", include={"task_id", "account", "model", "status", "template_id", "fate"})
+        | {"output_template_id": task.output_template_id, "usage": usage(task) if task.end_time else None}
+        for task in emulator.store.tasks()
+    ]
+
+
 @router.post("/reset")
 async def reset(emulator: EmulatorDep) -> dict[str, str]:
+    """Drop all state and files; go back to the configuration the emulator started with."""
     await emulator.scheduler.close()
     emulator.store.reset()
     emulator.counters.reset()
-    await asyncio.to_thread(empty_dir, emulator.settings.data_dir)
+    emulator.controls.restore()
+    for name in FILE_DIRS:
+        await asyncio.to_thread(empty_dir, emulator.settings.data_dir / name)
     return {"status": "reset"}

@@ -1,44 +1,91 @@
-"""Composition root: `create_app(settings)` wires the store, scheduler and routers."""
+"""Composition root: `create_app(settings)` wires the state, scheduler, controls and routers."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from pydantic import SecretStr
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp
 
-from emulators import admin, detect, synthesis, tasks, uploads, videos
-from emulators.counters import Counters, install_call_counter
+from emulators import admin, detect, scripts, synthesis, task_list, tasks, template_gen, uploads, videos
+from emulators.config import RuntimeConfig, initial_config, initial_outage
+from emulators.controls import Controls
+from emulators.counters import Counters
+from emulators.db import Database
 from emulators.deps import Emulator
 from emulators.errors import install_error_handlers
+from emulators.gate import Gate
 from emulators.scheduler import Scheduler, Timings
 from emulators.settings import EmulatorSettings
-from emulators.store import MemoryStore
+from emulators.store import Retention, Store
+
+STATE_DIR = "state"
 
 
-def create_app(settings: EmulatorSettings | None = None) -> FastAPI:
-    settings = settings or EmulatorSettings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = MemoryStore()
-    counters = Counters()
+class EmulatorApp(FastAPI):
+    """FastAPI with the gate outermost, so it sees the server's own `send` (and its connection)."""
+
+    gate_routes: list[BaseRoute]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        emulator = self.state.emulator
+        assert isinstance(emulator, Emulator)
+        return Gate(super().build_middleware_stack(), emulator, self.gate_routes)
+
+
+def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig | None = None) -> FastAPI:
+    settings = _with_secret(settings or EmulatorSettings())
+    db = Database(settings.data_dir / STATE_DIR / "emulator.sqlite3")
+    retention = Retention(
+        files=settings.file_retention_seconds,
+        tasks=settings.task_retention_seconds,
+        video_urls=settings.video_url_ttl_seconds,
+    )
+    store = Store(db, retention)
+    counters = Counters(db)
     timings = Timings(
         pending=settings.pending_seconds,
         preprocess=settings.preprocess_seconds,
         run=settings.run_seconds,
         postprocess=settings.postprocess_seconds,
+        stuck=settings.stuck_task_seconds,
     )
-    renderer = synthesis.make_renderer(settings.data_dir, settings.video_seconds)
-    scheduler = Scheduler(store, counters, timings, renderer)
+    workers = {
+        synthesis.SYNTHESIS_MODEL: synthesis.make_renderer(settings, store),
+        template_gen.TEMPLATE_MODEL: template_gen.make_template_maker(store),
+    }
+    scheduler = Scheduler(store, counters, timings, workers)
+    controls = Controls(config or initial_config(settings), initial_outage(settings))
+    emulator = Emulator(settings, db, store, counters, scheduler, controls)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        emulator.start()
         yield
-        await scheduler.close()
+        await emulator.close()
 
-    app = FastAPI(title="DashScope Animate Anyone emulator", lifespan=lifespan)
-    app.state.emulator = Emulator(settings, store, counters, scheduler)
+    app = EmulatorApp(title="DashScope Animate Anyone emulator", lifespan=lifespan)
+    app.state.emulator = emulator
     install_error_handlers(app)
-    install_call_counter(app, counters)
-    for module in (uploads, detect, synthesis, tasks, videos, admin):
+    routers = (uploads, detect, synthesis, template_gen, task_list, tasks, videos, admin, scripts)
+    for module in routers:
         app.include_router(module.router)
+    # The gate names calls by these routes (the modules' own, independent of how FastAPI includes them).
+    app.gate_routes = [route for module in routers for route in module.router.routes]
     return app
+
+
+def _with_secret(settings: EmulatorSettings) -> EmulatorSettings:
+    """Keep one signing secret per data dir, so policies and video URLs outlive a restart."""
+    if settings.signing_secret is not None:
+        return settings
+    path: Path = settings.data_dir / STATE_DIR / "signing-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(24))
+    return settings.model_copy(update={"signing_secret": SecretStr(path.read_text().strip())})

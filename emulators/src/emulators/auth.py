@@ -6,19 +6,16 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
+from emulators.accounts import account_for_key, bearer_key
+from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError
-from emulators.ids import AccountId, account_for_key
+from emulators.ids import AccountId
 
 
-def current_account(authorization: Annotated[str | None, Header()] = None) -> AccountId:
-    """Any `Bearer sk-...` key is valid and is an account of its own."""
-    if not authorization:
-        raise ProviderError(401, "InvalidApiKey", "No API-key provided.")
-    scheme, _, key = authorization.partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key.startswith("sk-"):
-        raise ProviderError(401, "InvalidApiKey", "Invalid API-key provided.")
-    return account_for_key(key)
+def current_account(
+    emulator: EmulatorDep, authorization: Annotated[str | None, Header()] = None
+) -> AccountId:
+    return account_for_key(bearer_key(authorization), emulator.controls.config.accounts)
 
 
 def require_async(x_dashscope_async: Annotated[str | None, Header()] = None) -> None:

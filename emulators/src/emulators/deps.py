@@ -2,23 +2,53 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from emulators.controls import Controls
 from emulators.counters import Counters
+from emulators.db import Database
+from emulators.files import delete_files
 from emulators.scheduler import Scheduler
 from emulators.settings import EmulatorSettings
-from emulators.store import MemoryStore
+from emulators.store import Store
+
+PURGE_INTERVAL_SECONDS = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class Emulator:
     settings: EmulatorSettings
-    store: MemoryStore
+    db: Database
+    store: Store
     counters: Counters
     scheduler: Scheduler
+    controls: Controls
+    _started: bool = field(default=False, repr=False)
+    _purged_at: float = field(default=0.0, repr=False)
+
+    def start(self) -> None:
+        """Resume the tasks a previous run left unfinished (once, on the running event loop)."""
+        if not self._started:
+            self._started = True
+            self.scheduler.resume()
+
+    async def housekeeping(self) -> None:
+        """Drop expired files and forgotten tasks, at most once a second."""
+        now = time.time()
+        if now - self._purged_at >= PURGE_INTERVAL_SECONDS:
+            self._purged_at = now
+            doomed = self.store.purge(now)
+            if doomed:
+                await asyncio.to_thread(delete_files, doomed)
+
+    async def close(self) -> None:
+        await self.scheduler.close()
+        self.db.close()
 
 
 def _emulator(request: Request) -> Emulator:

@@ -10,9 +10,10 @@ from pydantic import BaseModel
 from emulators.auth import CurrentAccount, OssResolve, current_account, forbid_async
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError, invalid_parameter
+from emulators.fetch import fetch_input
 from emulators.ids import new_request_id
-from emulators.images import fetch_image, inspect_photo
-from emulators.verdict import judge
+from emulators.images import MAX_IMAGE_BYTES, inspect_photo
+from emulators.verdict import LIMIT_REASONS, Verdict, judge
 
 DETECT_MODEL = "animate-anyone-detect-gen2"
 
@@ -38,16 +39,25 @@ async def detect(
 ) -> dict[str, Any]:
     if body.model != DETECT_MODEL:
         raise invalid_parameter("Model not exist.")
-    data = await fetch_image(
+    data = await fetch_input(
         body.input.image_url,
         model=body.model,
         account=account,
         oss_resolve=oss_resolve,
         store=emulator.store,
         limit_seconds=emulator.settings.download_timeout_seconds,
+        max_bytes=MAX_IMAGE_BYTES,
     )
-    photo = inspect_photo(data)
-    verdict = judge(photo, emulator.store.get_outcome(photo.sha256))
+    try:
+        photo = inspect_photo(data)
+    except ProviderError as error:
+        # The provider documents a size failure both ways; the configuration picks one.
+        as_check = emulator.controls.config.detect_limit_failures == "check_pass"
+        if not as_check or error.code not in LIMIT_REASONS:
+            raise
+        verdict = Verdict(False, "", LIMIT_REASONS[error.code])
+    else:
+        verdict = judge(photo, emulator.store.get_outcome(photo.sha256))
     if verdict.code is not None:
         raise ProviderError(400, verdict.code, verdict.reason)
     return {

@@ -52,14 +52,21 @@ def error_json(status: int, code: str, message: str) -> JSONResponse:
     )
 
 
+def oss_request_id() -> str:
+    """OSS request ids are 24 upper-case hex digits."""
+    return new_request_id().replace("-", "").upper()[:24]
+
+
 def oss_error_xml(status: int, code: str, message: str) -> Response:
+    request_id = oss_request_id()
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n<Error>\n'
         f"  <Code>{escape(code)}</Code>\n  <Message>{escape(message)}</Message>\n"
-        f"  <RequestId>{new_request_id().replace('-', '').upper()[:24]}</RequestId>\n"
+        f"  <RequestId>{request_id}</RequestId>\n"
         "  <HostId>dashscope-emulator</HostId>\n</Error>\n"
     )
-    return Response(content=body, status_code=status, media_type="application/xml")
+    headers = {"x-oss-request-id": request_id}
+    return Response(content=body, status_code=status, media_type="application/xml", headers=headers)
 
 
 async def _on_provider_error(_: Request, exc: Exception) -> Response:

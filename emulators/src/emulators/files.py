@@ -20,3 +20,8 @@ def empty_dir(path: Path) -> None:
             shutil.rmtree(child, ignore_errors=True)
         else:
             child.unlink(missing_ok=True)
+
+
+def delete_files(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)

@@ -1,8 +1,10 @@
 """Runs tasks through the provider's lifecycle, one at a time per account and model, FIFO.
 
 PENDING -> PRE-PROCESSING -> RUNNING -> POST-PROCESSING -> SUCCEEDED (or FAILED); a PENDING task may
-be CANCELED. Each (account, model) lane has one worker coroutine that drains its queue; the video is
-rendered in a thread during POST-PROCESSING so the event loop stays free.
+be CANCELED. Each (account, model) lane has one worker coroutine that drains its queue. Every phase
+ends at a time computed from the task's stored `scheduled_time`, so after a restart `resume` picks
+each task up where the clock says it is. The work itself (rendering the video, making the
+template) happens during POST-PROCESSING.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from emulators.counters import Counters
 from emulators.ids import AccountId, TaskId
-from emulators.store import MemoryStore, Task, TaskStatus
+from emulators.records import ACTIVE_STATUSES, FINAL_STATUSES, Task, TaskStatus
+from emulators.store import Store
 
 log = logging.getLogger(__name__)
 
-# Renders a task's video (blocking; run in a thread) and returns its path and duration in seconds.
-Renderer = Callable[[Task], tuple[Path, float]]
+# Does a task's work (heavy parts in a thread); returns the fields of the SUCCEEDED task.
+Worker = Callable[[Task], Awaitable[dict[str, Any]]]
 Lane = tuple[AccountId, str]
+_PHASES = (TaskStatus.PRE_PROCESSING, TaskStatus.RUNNING, TaskStatus.POST_PROCESSING)
 
 
 @dataclass(frozen=True)
@@ -33,41 +36,53 @@ class Timings:
     preprocess: float
     run: float
     postprocess: float
+    stuck: float = 3 * 3600.0
 
 
 class Scheduler:
-    def __init__(self, store: MemoryStore, counters: Counters, timings: Timings, render: Renderer) -> None:
+    def __init__(
+        self, store: Store, counters: Counters, timings: Timings, workers: Mapping[str, Worker]
+    ) -> None:
         self._store = store
         self._counters = counters
         self._timings = timings
-        self._render = render
+        self._workers = workers
         self._queues: dict[Lane, deque[TaskId]] = {}
-        self._workers: dict[Lane, asyncio.Task[None]] = {}
+        self._lanes: dict[Lane, asyncio.Task[None]] = {}
 
     def submit(self, task: Task) -> None:
         self._store.put_task(task)
-        lane = (task.account, task.model)
-        self._queues.setdefault(lane, deque()).append(task.task_id)
-        worker = self._workers.get(lane)
-        if worker is None or worker.done():
-            self._workers[lane] = asyncio.create_task(self._drain(lane), name=f"lane-{lane[0]}-{lane[1]}")
+        self._enqueue(task)
+
+    def resume(self) -> None:
+        """Queue every unfinished task again: running ones first, then the rest in submit order."""
+        unfinished = [task for task in self._store.tasks() if task.status not in FINAL_STATUSES]
+        for task in sorted(unfinished, key=lambda t: (t.status not in ACTIVE_STATUSES, t.submit_time)):
+            self._enqueue(task)
 
     def cancel(self, task_id: TaskId) -> bool:
         """Cancel a PENDING task; False when it is in any other state."""
         task = self._store.get_task(task_id)
         if task is None or task.status is not TaskStatus.PENDING:
             return False
-        self._store.put_task(replace(task, status=TaskStatus.CANCELED, end_time=time.time()))
+        self._update(task, status=TaskStatus.CANCELED, end_time=time.time())
         return True
 
     async def close(self) -> None:
         """Stop every worker (tasks in flight stay where they are); used by reset and shutdown."""
-        workers = list(self._workers.values())
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        self._workers.clear()
+        lanes = list(self._lanes.values())
+        for lane in lanes:
+            lane.cancel()
+        await asyncio.gather(*lanes, return_exceptions=True)
+        self._lanes.clear()
         self._queues.clear()
+
+    def _enqueue(self, task: Task) -> None:
+        lane = task.lane
+        self._queues.setdefault(lane, deque()).append(task.task_id)
+        worker = self._lanes.get(lane)
+        if worker is None or worker.done():
+            self._lanes[lane] = asyncio.create_task(self._drain(lane), name=f"lane-{lane[0]}-{lane[1]}")
 
     async def _drain(self, lane: Lane) -> None:
         queue = self._queues[lane]
@@ -77,47 +92,65 @@ class Scheduler:
 
     async def _run(self, task_id: TaskId) -> None:
         task = self._store.get_task(task_id)
-        if task is None or task.status is not TaskStatus.PENDING:
+        if task is None or task.status in FINAL_STATUSES:
             return
-        wait = task.submit_time + self._timings.pending - time.time()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        task = self._store.get_task(task_id)
-        if task is None or task.status is not TaskStatus.PENDING:
-            return  # canceled while waiting
-        self._counters.task_started(task.account)
+        if task.status is TaskStatus.PENDING:
+            await _sleep_until(task.submit_time + self._timings.pending)
+            task = self._store.get_task(task_id)
+            if task is None or task.status is not TaskStatus.PENDING:
+                return  # canceled while waiting
+            task = self._update(task, status=TaskStatus.PRE_PROCESSING, scheduled_time=time.time())
+        self._counters.task_started(task.account, task.model)
         try:
-            await self._process(task)
+            await self._advance(task)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("task %s failed", task_id)
-            self._finish(task_id, status=TaskStatus.FAILED, code="InternalError", message="Render failed.")
+            self._finish(task, TaskStatus.FAILED, code="InternalError", message="The task failed.")
         finally:
-            self._counters.task_stopped(task.account)
+            self._counters.task_stopped(task.account, task.model)
 
-    async def _process(self, task: Task) -> None:
-        self._update(task.task_id, status=TaskStatus.PRE_PROCESSING, scheduled_time=time.time())
-        await asyncio.sleep(self._timings.preprocess)
-        if task.reject_code is not None:
-            self._finish(
-                task.task_id, status=TaskStatus.FAILED, code=task.reject_code, message=task.reject_reason
-            )
-            return
-        self._update(task.task_id, status=TaskStatus.RUNNING)
-        await asyncio.sleep(self._timings.run)
-        self._update(task.task_id, status=TaskStatus.POST_PROCESSING)
-        (video_path, duration), _ = await asyncio.gather(
-            asyncio.to_thread(self._render, task), asyncio.sleep(self._timings.postprocess)
-        )
-        self._finish(
-            task.task_id, status=TaskStatus.SUCCEEDED, video_path=video_path, video_duration=duration
-        )
+    async def _advance(self, task: Task) -> None:
+        timings, fate = self._timings, task.fate
+        start = task.scheduled_time or time.time()
+        ends = dict(zip(_PHASES, _cumulative(start, timings), strict=True))
+        for phase in _PHASES[_PHASES.index(task.status) :]:
+            if task.status is not phase:
+                task = self._update(task, status=phase)
+            if fate is not None and fate.phase == phase.value:
+                if fate.fate == "never":
+                    await _sleep_until(task.submit_time + timings.stuck)
+                    message = "The task did not finish in time."
+                    self._finish(task, TaskStatus.FAILED, code="InternalError.Timeout", message=message)
+                    return
+                await _sleep_until(ends[phase])
+                self._finish(task, TaskStatus.FAILED, code=fate.code, message=fate.message)
+                return
+            if phase is TaskStatus.POST_PROCESSING:
+                work = self._workers[task.model](task)
+                result, _ = await asyncio.gather(work, _sleep_until(ends[phase]))
+                self._finish(task, TaskStatus.SUCCEEDED, **result)
+                return
+            await _sleep_until(ends[phase])
 
-    def _update(self, task_id: TaskId, **changes: Any) -> None:
-        task = self._store.get_task(task_id)
-        if task is not None:
-            self._store.put_task(replace(task, **changes))
+    def _update(self, task: Task, **changes: Any) -> Task:
+        current = self._store.get_task(task.task_id) or task
+        updated = current.model_copy(update=changes)
+        self._store.put_task(updated)
+        return updated
 
-    def _finish(self, task_id: TaskId, **changes: Any) -> None:
-        self._update(task_id, end_time=time.time(), **changes)
+    def _finish(self, task: Task, status: TaskStatus, **changes: Any) -> None:
+        self._update(task, status=status, end_time=time.time(), **changes)
+
+
+def _cumulative(start: float, timings: Timings) -> tuple[float, float, float]:
+    preprocessed = start + timings.preprocess
+    ran = preprocessed + timings.run
+    return preprocessed, ran, ran + timings.postprocess
+
+
+async def _sleep_until(deadline: float) -> None:
+    delay = deadline - time.time()
+    if delay > 0:
+        await asyncio.sleep(delay)

@@ -1,98 +1,113 @@
-"""Emulator state behind one small class, so it can later be persisted without touching callers."""
+"""Emulator state: in memory for reading, written through to the state database.
+
+Retention is applied on read (an expired file or forgotten task is simply not found) and by
+`purge`, which drops the records and returns the files to delete.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
+from typing import Generic, TypeVar
 
-from emulators.ids import AccountId, TaskId
+from emulators.db import Database
+from emulators.ids import TaskId
+from emulators.records import FINAL_STATUSES, DetectOutcome, OssObject, Record, Task, Template
 
-
-@dataclass(frozen=True)
-class OssObject:
-    """A file uploaded through a policy: usable as `oss://<key>` by its account and model only."""
-
-    key: str
-    account: AccountId
-    model: str
-    path: Path
-    created_at: float
+R = TypeVar("R", bound=Record)
 
 
 @dataclass(frozen=True)
-class DetectOutcome:
-    """A scripted detection answer for one image, keyed by the image's sha256."""
-
-    sha256: str
-    check_pass: bool
-    reason: str
-    code: str | None = None
-    bodystyle: str | None = None
+class Retention:
+    files: float
+    tasks: float
+    video_urls: float
 
 
-class TaskStatus(StrEnum):
-    PENDING = "PENDING"
-    PRE_PROCESSING = "PRE-PROCESSING"
-    RUNNING = "RUNNING"
-    POST_PROCESSING = "POST-PROCESSING"
-    SUCCEEDED = "SUCCEEDED"
-    FAILED = "FAILED"
-    CANCELED = "CANCELED"
+class Table(Generic[R]):
+    """One kind of record by key, mirrored into the database."""
+
+    def __init__(self, db: Database, kind: str, model: type[R]) -> None:
+        self._db, self._kind = db, kind
+        self.rows: dict[str, R] = {
+            key: model.model_validate_json(body) for key, body in db.load(kind).items()
+        }
+
+    def put(self, key: str, row: R) -> None:
+        self.rows[key] = row
+        self._db.put(self._kind, key, row.model_dump_json())
+
+    def drop(self, key: str) -> None:
+        if self.rows.pop(key, None) is not None:
+            self._db.delete(self._kind, key)
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self._db.clear_kind(self._kind)
 
 
-ACTIVE_STATUSES = frozenset({TaskStatus.PRE_PROCESSING, TaskStatus.RUNNING, TaskStatus.POST_PROCESSING})
-FINAL_STATUSES = frozenset({TaskStatus.SUCCEEDED, TaskStatus.FAILED, TaskStatus.CANCELED})
-
-
-@dataclass(frozen=True)
-class Task:
-    task_id: TaskId
-    account: AccountId
-    model: str
-    image_path: Path
-    image_sha256: str
-    template_id: str
-    use_ref_img_bg: bool
-    video_ratio: str
-    submit_time: float
-    status: TaskStatus = TaskStatus.PENDING
-    scheduled_time: float | None = None
-    end_time: float | None = None
-    video_path: Path | None = None
-    video_duration: float | None = None
-    code: str | None = None
-    message: str | None = None
-    # Set at submit when the photo fails the scripted person check: the task will end FAILED with it.
-    reject_code: str | None = None
-    reject_reason: str | None = None
-
-
-class MemoryStore:
-    def __init__(self) -> None:
-        self._objects: dict[str, OssObject] = {}
-        self._tasks: dict[TaskId, Task] = {}
-        self._outcomes: dict[str, DetectOutcome] = {}
+class Store:
+    def __init__(self, db: Database, retention: Retention) -> None:
+        self.retention = retention
+        self._objects = Table(db, "object", OssObject)
+        self._tasks = Table(db, "task", Task)
+        self._outcomes = Table(db, "detect_outcome", DetectOutcome)
+        self._templates = Table(db, "template", Template)
 
     def put_object(self, obj: OssObject) -> None:
-        self._objects[obj.key] = obj
+        self._objects.put(obj.key, obj)
 
     def get_object(self, key: str) -> OssObject | None:
-        return self._objects.get(key)
+        obj = self._objects.rows.get(key)
+        return obj if obj is not None and not self._file_expired(obj, time.time()) else None
 
     def put_task(self, task: Task) -> None:
-        self._tasks[task.task_id] = task
+        self._tasks.put(task.task_id, task)
 
     def get_task(self, task_id: TaskId) -> Task | None:
-        return self._tasks.get(task_id)
+        task = self._tasks.rows.get(task_id)
+        return task if task is not None and not self._forgotten(task, time.time()) else None
+
+    def tasks(self) -> Iterator[Task]:
+        """Every task not yet forgotten, oldest first."""
+        now = time.time()
+        live = (task for task in self._tasks.rows.values() if not self._forgotten(task, now))
+        return iter(sorted(live, key=lambda task: task.submit_time))
 
     def put_outcome(self, outcome: DetectOutcome) -> None:
-        self._outcomes[outcome.sha256] = outcome
+        self._outcomes.put(outcome.sha256, outcome)
 
     def get_outcome(self, sha256: str) -> DetectOutcome | None:
-        return self._outcomes.get(sha256)
+        return self._outcomes.rows.get(sha256)
+
+    def put_template(self, template: Template) -> None:
+        self._templates.put(template.template_id, template)
+
+    def get_template(self, template_id: str) -> Template | None:
+        return self._templates.rows.get(template_id)
+
+    def purge(self, now: float) -> list[Path]:
+        """Drop expired files and long-finished tasks; return their files for deletion."""
+        doomed: list[Path] = []
+        for obj in [o for o in self._objects.rows.values() if self._file_expired(o, now)]:
+            self._objects.drop(obj.key)
+            doomed.append(obj.path)
+        keep_for = max(self.retention.tasks, self.retention.video_urls)
+        for task in list(self._tasks.rows.values()):
+            if task.status in FINAL_STATUSES and (task.end_time or now) + keep_for <= now:
+                self._tasks.drop(task.task_id)
+                doomed += [path for path in (task.input_path, task.video_path) if path is not None]
+        return doomed
 
     def reset(self) -> None:
-        self._objects.clear()
-        self._tasks.clear()
-        self._outcomes.clear()
+        for table in (self._objects, self._tasks, self._outcomes, self._templates):
+            table.clear()
+
+    def _file_expired(self, obj: OssObject, now: float) -> bool:
+        return obj.created_at + self.retention.files <= now
+
+    def _forgotten(self, task: Task, now: float) -> bool:
+        """Finished tasks are kept `retention.tasks`; then the provider answers UNKNOWN."""
+        return task.status in FINAL_STATUSES and (task.end_time or now) + self.retention.tasks <= now

@@ -10,9 +10,9 @@ from emulators.auth import CurrentAccount
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError
 from emulators.ids import TaskId, new_request_id, provider_time
+from emulators.records import Task, TaskStatus
 from emulators.settings import EmulatorSettings
 from emulators.signing import video_query
-from emulators.store import Task, TaskStatus
 from emulators.synthesis import output_ratio
 
 router = APIRouter()
@@ -25,7 +25,7 @@ async def get_task(task_id: str, account: CurrentAccount, emulator: EmulatorDep)
         return {"request_id": new_request_id(), "output": {"task_id": task_id, "task_status": "UNKNOWN"}}
     answer: dict[str, Any] = {"request_id": new_request_id(), "output": _output(task, emulator.settings)}
     if task.status is TaskStatus.SUCCEEDED:
-        answer["usage"] = {"video_duration": task.video_duration, "video_ratio": output_ratio(task)}
+        answer["usage"] = usage(task)
     return answer
 
 
@@ -49,8 +49,7 @@ def video_url(task: Task, settings: EmulatorSettings) -> str:
     """`<public_url>/videos/<task_id>.mp4?Expires=<epoch>&OSSAccessKeyId=...&Signature=...`."""
     name = f"{task.task_id}.mp4"
     expires = int((task.end_time or 0) + settings.video_url_ttl_seconds)
-    query = video_query(settings.signing_secret.get_secret_value(), name, expires)
-    return f"{settings.public_url}/videos/{name}?{query}"
+    return f"{settings.public_url}/videos/{name}?{video_query(settings.secret, name, expires)}"
 
 
 def _output(task: Task, settings: EmulatorSettings) -> dict[str, Any]:
@@ -63,9 +62,17 @@ def _output(task: Task, settings: EmulatorSettings) -> dict[str, Any]:
         output["scheduled_time"] = provider_time(task.scheduled_time)
     if task.end_time is not None:
         output["end_time"] = provider_time(task.end_time)
-    if task.status is TaskStatus.SUCCEEDED:
+    if task.status is TaskStatus.SUCCEEDED and task.output_template_id:
+        output["template_id"] = task.output_template_id
+    elif task.status is TaskStatus.SUCCEEDED:
         output["video_url"] = video_url(task, settings)
     if task.status is TaskStatus.FAILED:
         output["code"] = task.code
         output["message"] = task.message
     return output
+
+
+def usage(task: Task) -> dict[str, Any]:
+    if task.output_template_id:
+        return {"video_duration": task.video_duration}
+    return {"video_duration": task.video_duration, "video_ratio": output_ratio(task)}

@@ -14,13 +14,12 @@ from starlette.datastructures import UploadFile
 
 from emulators.auth import CurrentAccount
 from emulators.deps import EmulatorDep
-from emulators.errors import OssError, invalid_parameter
+from emulators.errors import OssError, invalid_parameter, oss_request_id
 from emulators.files import write_file
 from emulators.ids import new_request_id
+from emulators.records import OssObject
 from emulators.signing import BUCKET, OSS_ACCESS_KEY_ID, Policy, decode_policy, encode_policy
-from emulators.store import OssObject
 
-MAX_FILE_SIZE_MB = 100
 CAPACITY_LIMIT_MB = 999_999_999
 OSS_PATH = "/oss"
 _FORM_FIELDS = ("OSSAccessKeyId", "Signature", "policy", "key")
@@ -42,16 +41,16 @@ async def get_policy(
         account=account,
         upload_dir=upload_dir,
         expires_at=time.time() + settings.policy_ttl_seconds,
-        max_bytes=MAX_FILE_SIZE_MB * 1024 * 1024,
+        max_bytes=settings.upload_max_mb * 1024 * 1024,
     )
-    encoded, signature = encode_policy(settings.signing_secret.get_secret_value(), policy)
+    encoded, signature = encode_policy(settings.secret, policy)
     data = {
         "policy": encoded,
         "signature": signature,
         "upload_dir": upload_dir,
         "upload_host": settings.public_url + OSS_PATH,
         "expire_in_seconds": settings.policy_ttl_seconds,
-        "max_file_size_mb": MAX_FILE_SIZE_MB,
+        "max_file_size_mb": settings.upload_max_mb,
         "capacity_limit_mb": CAPACITY_LIMIT_MB,
         "oss_access_key_id": OSS_ACCESS_KEY_ID,
         "x_oss_object_acl": "private",
@@ -75,8 +74,7 @@ async def upload(request: Request, emulator: EmulatorDep) -> Response:
     key = str(fields["key"])
     if fields["OSSAccessKeyId"] != OSS_ACCESS_KEY_ID:
         raise OssError(403, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist.")
-    secret = emulator.settings.signing_secret.get_secret_value()
-    policy = decode_policy(secret, str(fields["policy"]), str(fields["Signature"]))
+    policy = decode_policy(emulator.settings.secret, str(fields["policy"]), str(fields["Signature"]))
     if policy is None:
         raise OssError(
             403,
@@ -101,8 +99,10 @@ async def upload(request: Request, emulator: EmulatorDep) -> Response:
         )
     path = emulator.settings.data_dir / "oss" / Path(*parts)
     await asyncio.to_thread(write_file, path, data)
-    emulator.store.put_object(OssObject(key, policy.account, policy.model, path, time.time()))
-    return Response(status_code=_success_status(form.get("success_action_status")))
+    obj = OssObject(key=key, account=policy.account, model=policy.model, path=path, created_at=time.time())
+    emulator.store.put_object(obj)
+    status = _success_status(form.get("success_action_status"))
+    return Response(status_code=status, headers={"x-oss-request-id": oss_request_id()})
 
 
 def _success_status(requested: object) -> int:

@@ -2,7 +2,8 @@
 
 The answer comes from, in order: an outcome registered through `POST /admin/detect-outcomes` for the
 image's sha256; the image's own metadata text (`emulator-detect: <reason>`, optionally
-`emulator-detect-code: InvalidFile.Content`); otherwise a pass.
+`emulator-detect-code: InvalidFile.Content`); a picture of one flat colour fails (no person);
+otherwise a real photo passes, "full" body when it is at least 1.3 times taller than wide.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from emulators.images import Photo
-from emulators.store import DetectOutcome
+from emulators.records import DetectOutcome
 
 PASS_REASON = "success"
 DEFAULT_FAIL_REASON = (
@@ -24,6 +25,15 @@ CODE_MESSAGES = {
     "whole body and expected orientation.",
     "InvalidFile.FacePose": "The pose of the detected face is invalid, please upload other image with "
     "whole face and expected orientation.",
+}
+
+# The HTTP 200 `reason` for a photo outside the limits (documented for the resolution only).
+LIMIT_REASONS = {
+    "InvalidFile.Resolution": "The image resolution is invalid. The longest side of the image must be less "
+    "than 4096 pixels, and the shortest side must be greater than 224 pixels.",
+    "InvalidFile.AspectRatio": "The aspect ratio of the image is invalid. The ratio of height to width must "
+    "be between 0.5 and 2.0.",
+    "InvalidFile.Size": "The image size is invalid. The image must be smaller than 5 MB.",
 }
 
 
@@ -50,6 +60,8 @@ def judge(photo: Photo, scripted: DetectOutcome | None) -> Verdict:
     code = photo.marks.get("emulator-detect-code")
     if reason is not None or code is not None:
         return _failure(reason or "", code)
+    if photo.blank:
+        return _failure(DEFAULT_FAIL_REASON, None)
     return Verdict(True, body_style(photo.width, photo.height), PASS_REASON)
 
 

@@ -36,6 +36,7 @@ def render_video(
     background = _background(photo, size, keep_bg)
     figure = ImageOps.contain(photo, (int(width * 0.8), int(height * 0.8))).convert("RGBA")
     frame_count = max(2, round(seconds * FPS))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_suffix(".part.mp4")
     encoder = h264_encoder()
     with av.open(str(tmp_path), mode="w", format="mp4", options={"movflags": "+faststart"}) as container:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from emulators.deps import EmulatorDep
-from emulators.errors import oss_error_xml
+from emulators.errors import oss_error_xml, oss_request_id
 from emulators.signing import video_signature_ok
 
 router = APIRouter()
@@ -28,8 +28,7 @@ async def get_video(
             "AccessDenied",
             "Query string authentication requires the Signature, Expires and OSSAccessKeyId parameters",
         )
-    secret = emulator.settings.signing_secret.get_secret_value()
-    if not video_signature_ok(secret, name, expires, signature):
+    if not video_signature_ok(emulator.settings.secret, name, expires, signature):
         return oss_error_xml(
             403, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature."
         )
@@ -38,4 +37,4 @@ async def get_video(
     path = emulator.settings.data_dir / "videos" / name
     if "/" in name or not name.endswith(".mp4") or not path.is_file():
         return oss_error_xml(404, "NoSuchKey", "The specified key does not exist.")
-    return FileResponse(path, media_type="video/mp4")
+    return FileResponse(path, media_type="video/mp4", headers={"x-oss-request-id": oss_request_id()})

@@ -94,7 +94,8 @@ class Stage(Generic[E]):
             next_event = await self.use_case(self.ctx, event)
         except RetryableProviderError as exc:
             attempts += 1
-            if attempts < settings.retry_attempts:
+            budget = settings.throttled_attempts if exc.status == 429 else settings.retry_attempts
+            if attempts < budget:
                 delay = backoff(
                     attempts, settings.retry_base_seconds, settings.retry_max_seconds, exc.retry_after
                 )

@@ -130,6 +130,7 @@ def to_public(g: Generation) -> GenerationPublic:
         message=g.error_message if error else MESSAGES.get(g.status, g.status.value),
         detection=detection,
         error=error,
+        retries=g.retries,
         created_at=g.created_at,
         updated_at=g.updated_at,
         uploaded_at=g.uploaded_at,

@@ -56,6 +56,7 @@ class GenerationPublic(Schema):
     message: str | None
     detection: Detection | None
     error: GenerationError | None
+    retries: int
     created_at: datetime
     updated_at: datetime
     uploaded_at: datetime | None

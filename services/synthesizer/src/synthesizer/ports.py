@@ -1,4 +1,6 @@
+import uuid
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
@@ -11,6 +13,14 @@ class VideoSynthesis(Protocol):
     ) -> SubmittedTask: ...
 
     async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]: ...
+
+
+@dataclass(frozen=True)
+class OpenIntent:
+    """A submission whose outcome is unknown: a job may or may not exist for it."""
+
+    generation_id: uuid.UUID
+    at: datetime
 
 
 class Submissions(Protocol):
@@ -27,4 +37,12 @@ class Submissions(Protocol):
 
         Returns whether the generation is still going.
         """
+        ...
+
+    async def open_intent(self) -> OpenIntent | None:
+        """The submission left unsettled by a crash or an unknown outcome (at most one)."""
+        ...
+
+    async def close_intent(self, generation_id: uuid.UUID) -> None:
+        """The submission is settled: the job is recorded, or none was made."""
         ...

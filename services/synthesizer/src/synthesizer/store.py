@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,7 +13,12 @@ from common.providers.dashscope import SubmittedTask
 from sqlalchemy import case, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from synthesizer.ports import OpenIntent
+
 SUBMIT_LOCK = 0x5AB417  # pg_advisory_lock key: "synthesis submissions of this account"
+# Only one task per process waits for the database lock, holding one pooled connection; the others
+# wait here, so the holder always finds a free connection for its own work.
+_IN_PROCESS = asyncio.Lock()
 
 
 class SqlSubmissions:
@@ -21,7 +28,7 @@ class SqlSubmissions:
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
         # A session-level lock on a dedicated connection: released at unlock, or when a crash closes it.
-        async with self._sessions() as session:
+        async with _IN_PROCESS, self._sessions() as session:
             connection = await session.connection()
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUBMIT_LOCK})
             try:
@@ -49,8 +56,26 @@ class SqlSubmissions:
                     submitted_at=now(),
                     updated_at=now(),
                     status=case((ended, Generation.status), else_=Status.PENDING.value),
-                    provider_cancel_due=Generation.status == Status.CANCELED.value,
+                    provider_cancel_due=ended,  # ended meanwhile (canceled, or failed unsure): stop the job
                 )
                 .returning(Generation.status)
             )
         return status is not None and status not in TERMINAL
+
+    async def open_intent(self) -> OpenIntent | None:
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(Generation.id, Generation.submit_intent_at)
+                    .where(Generation.submit_intent_at.is_not(None), Generation.task_id.is_(None))
+                    .order_by(Generation.submit_intent_at)
+                    .limit(1)
+                )
+            ).first()
+        return None if row is None or row[1] is None else OpenIntent(row[0], row[1])
+
+    async def close_intent(self, generation_id: uuid.UUID) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Generation).where(Generation.id == generation_id).values(submit_intent_at=None)
+            )

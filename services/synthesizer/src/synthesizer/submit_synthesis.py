@@ -1,8 +1,11 @@
 """On ImageAccepted: submit the paid video job, never twice for one generation.
 
-The intent is recorded before the submit and the task id right after, under a lock that serializes
-submissions for the account. If a crash fell between the two, the next attempt finds the intent
-and adopts the job the provider has but no generation owns, instead of paying for a second one.
+Submissions are serialized for the account (a lock shared by all replicas). The intent is recorded
+before the submit and the task id right after. When the outcome of a submit is unknown (a crash, a
+timeout, a 5xx after the request went out), the intent stays open, and the next holder of the lock
+settles it before anything else: a job the provider has that no generation owns, created after that
+intent, belongs to it. So at most one submission is ever unsettled, and a job is never given to the
+wrong generation nor paid for twice.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Generation, Status
 from common.events import Event, ImageAccepted, SynthesisSubmitted
 from common.providers.dashscope import SYNTHESIS_MODEL, SubmittedTask
-from common.providers.errors import PermanentProviderError
+from common.providers.errors import PermanentProviderError, RetryableProviderError
 
-from synthesizer.ports import Submissions, VideoSynthesis
+from synthesizer.ports import OpenIntent, Submissions, VideoSynthesis
 
 CLOCK_SKEW = timedelta(minutes=2)
 
@@ -27,20 +30,23 @@ async def submit_synthesis(
     if _settled(generation):
         return _reannounce(event, generation)
     async with submissions.exclusive():
+        if intent := await submissions.open_intent():
+            await _settle(intent, submissions, provider)
         generation = await store.load(event.generation_id)  # another replica may have been first
         if generation is None or _settled(generation):
             return _reannounce(event, generation)
-        task = None
-        if generation.submit_intent_at is not None:
-            task = await _orphaned_task(generation.submit_intent_at, submissions, provider)
-        if task is None:
-            await store.record(
-                event.generation_id, status=Status.SUBMITTING, stage="synthesizer", submit_intent_at=now()
-            )
-            try:
-                task = await provider.submit_synthesis(event.synthesis_image_url, event.template_id)
-            except PermanentProviderError as exc:
-                return await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
+        await store.record(
+            event.generation_id, status=Status.SUBMITTING, stage="synthesizer", submit_intent_at=now()
+        )
+        try:
+            task = await provider.submit_synthesis(event.synthesis_image_url, event.template_id)
+        except PermanentProviderError as exc:
+            await submissions.close_intent(event.generation_id)
+            return await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
+        except RetryableProviderError as exc:
+            if exc.status is not None and exc.status < 500:  # the provider answered (429): no job made
+                await submissions.close_intent(event.generation_id)
+            raise
         if not await submissions.attach_task(event.generation_id, task):
             return None  # canceled meanwhile: the poller cancels the job at the provider
     return SynthesisSubmitted(generation_id=event.generation_id, task_id=task.task_id)
@@ -57,13 +63,14 @@ def _reannounce(event: ImageAccepted, generation: Generation | None) -> Event | 
     return SynthesisSubmitted(generation_id=event.generation_id, task_id=generation.task_id)
 
 
-async def _orphaned_task(
-    intent_at: datetime, submissions: Submissions, provider: VideoSynthesis
-) -> SubmittedTask | None:
-    """A job submitted after our intent that no generation owns is ours (submissions are serialized)."""
-    listed = await provider.list_tasks(intent_at - CLOCK_SKEW, now() + CLOCK_SKEW, SYNTHESIS_MODEL)
+async def _settle(intent: OpenIntent, submissions: Submissions, provider: VideoSynthesis) -> None:
+    """Give the unsettled submission the job it made, if it made one; either way close it."""
+    since: datetime = intent.at - CLOCK_SKEW
+    listed = await provider.list_tasks(since, now() + CLOCK_SKEW, SYNTHESIS_MODEL)
     known = await submissions.known_task_ids([t.task_id for t in listed])
     orphans = sorted((t for t in listed if t.task_id not in known), key=lambda t: t.created_ms or 0)
-    if not orphans:
-        return None
-    return SubmittedTask(orphans[-1].task_id, orphans[-1].status, request_id=None)
+    if orphans:
+        await submissions.attach_task(
+            intent.generation_id, SubmittedTask(orphans[-1].task_id, orphans[-1].status, None)
+        )
+    await submissions.close_intent(intent.generation_id)

@@ -1,13 +1,15 @@
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime, timedelta
 
+import pytest
 from common.db.generations import now
 from common.db.models import TERMINAL, Status
 from common.events import GenerationFailed, ImageAccepted, SynthesisSubmitted
 from common.fakes import FakeGenerationStore, generation
 from common.providers.dashscope import ListedTask, SubmittedTask
-from common.providers.errors import PermanentProviderError
+from common.providers.errors import PermanentProviderError, RetryableProviderError
+from synthesizer.ports import OpenIntent
 from synthesizer.submit_synthesis import submit_synthesis
 
 
@@ -47,11 +49,21 @@ class FakeSubmissions:
     async def attach_task(self, generation_id: object, task: SubmittedTask) -> bool:
         g = self.store.generations[generation_id]  # type: ignore[index]
         g.task_id, g.task_status = task.task_id, task.task_status
-        g.provider_cancel_due = g.status is Status.CANCELED
+        g.provider_cancel_due = g.status in TERMINAL
         if g.status in TERMINAL:
             return False
         g.status = Status.PENDING
         return True
+
+    async def open_intent(self) -> OpenIntent | None:
+        open_ = [g for g in self.store.generations.values() if g.submit_intent_at and not g.task_id]
+        if not open_:
+            return None
+        g = min(open_, key=lambda g: g.submit_intent_at)  # type: ignore[arg-type,return-value]
+        return OpenIntent(g.id, g.submit_intent_at)  # type: ignore[arg-type]
+
+    async def close_intent(self, generation_id: object) -> None:
+        self.store.generations[generation_id].submit_intent_at = None  # type: ignore[index]
 
 
 def _accepted(g_id: object) -> ImageAccepted:
@@ -96,6 +108,43 @@ async def test_crash_between_submit_and_record_adopts_the_job_instead_of_paying_
     event = await _submit(FakeGenerationStore(other, g), provider, g.id)
     assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
     assert provider.submits == [] and g.task_id == "task-2"
+
+
+async def test_a_crashed_submission_gets_its_own_job_not_the_next_generations() -> None:
+    crashed = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
+    g = generation(Status.SUBMITTING)
+    provider = FakeSynthesis()
+    provider.jobs = [ListedTask("task-1", "PENDING", "animate-anyone-gen2", 1)]  # made, then the crash
+    store = FakeGenerationStore(crashed, g)
+    event = await _submit(store, provider, g.id)
+    assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
+    assert (crashed.task_id, crashed.status, crashed.submit_intent_at) == ("task-1", Status.PENDING, None)
+    assert len(provider.submits) == 1
+    # the crashed generation's redelivered event now finds its job
+    again = await _submit(store, provider, crashed.id)
+    assert isinstance(again, SynthesisSubmitted) and again.task_id == "task-1"
+    assert len(provider.submits) == 1
+
+
+async def test_a_throttled_submit_leaves_no_open_intent_to_steal_a_job() -> None:
+    g = generation(Status.SUBMITTING)
+    throttled = RetryableProviderError("Throttling.RateQuota", "slow down", status=429)
+    store = FakeGenerationStore(g)
+    with pytest.raises(RetryableProviderError):  # the stage retries it later
+        await _submit(store, FakeSynthesis(throttled), g.id)
+    assert g.submit_intent_at is None and g.task_id is None
+
+
+async def test_a_submit_with_an_unknown_outcome_that_made_no_job_is_submitted_again() -> None:
+    g = generation(Status.SUBMITTING)
+    store = FakeGenerationStore(g)
+    timeout = RetryableProviderError("RequestTimeOut", "no answer", status=None)
+    with suppress(RetryableProviderError):
+        await _submit(store, FakeSynthesis(timeout), g.id)
+    assert g.submit_intent_at is not None  # unknown: the job may exist
+    provider = FakeSynthesis()
+    event = await _submit(store, provider, g.id)
+    assert isinstance(event, SynthesisSubmitted) and len(provider.submits) == 1
 
 
 async def test_intent_without_a_job_at_the_provider_is_submitted() -> None:

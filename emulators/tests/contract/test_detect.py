@@ -1,3 +1,5 @@
+"""Detection (dashscope.md §2 and the detection page): limits, both failure paths, URL rules."""
+
 from __future__ import annotations
 
 import hashlib
@@ -7,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from emulators.config import RuntimeConfig
+from emulators.deps import Emulator
 from emulators.testing import make_photo, upload_photo
 from PIL import Image
 
@@ -54,6 +58,34 @@ async def test_photo_outside_the_limits_is_a_400(client: httpx.AsyncClient, data
     assert response.json()["request_id"]
 
 
+async def test_a_photo_of_a_person_passes(client: httpx.AsyncClient, person_photo: bytes) -> None:
+    response = await detect_photo(client, person_photo)
+    assert response.status_code == 200, response.text
+    output = response.json()["output"]
+    assert output["check_pass"] is True and output["bodystyle"] in {"full", "half"}
+    assert response.json()["usage"] == {"image_count": 1}
+
+
+async def test_a_picture_with_no_person_is_rejected_one_way_or_the_other(client: httpx.AsyncClient) -> None:
+    response = await detect_photo(client, image_bytes(600, 800, "PNG"))
+    if response.status_code == 200:
+        assert response.json()["output"]["check_pass"] is False and response.json()["output"]["reason"]
+    else:
+        assert (response.status_code, response.json()["code"]) == (400, "InvalidFile.Content")
+
+
+@pytest.mark.emulator_only
+async def test_size_failures_can_come_as_check_pass_false(
+    client: httpx.AsyncClient, emulator: Emulator
+) -> None:
+    emulator.controls.configure(RuntimeConfig(detect_limit_failures="check_pass"))
+    response = await detect_photo(client, image_bytes(220, 400, "PNG"))
+    assert response.status_code == 200
+    output = response.json()["output"]
+    assert output["check_pass"] is False and output["reason"].startswith("The image resolution is invalid")
+
+
+@pytest.mark.emulator_only
 @pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
 async def test_metadata_reason_fails_the_check_with_http_200(
     client: httpx.AsyncClient, image_format: str
@@ -64,12 +96,14 @@ async def test_metadata_reason_fails_the_check_with_http_200(
     assert response.json()["output"] == {"check_pass": False, "bodystyle": "", "reason": "no human detect"}
 
 
+@pytest.mark.emulator_only
 async def test_metadata_code_fails_the_check_with_http_400(client: httpx.AsyncClient) -> None:
     response = await detect_photo(client, make_photo(detect_code="InvalidFile.Content"))
     assert response.status_code == 400
     assert response.json()["code"] == "InvalidFile.Content"
 
 
+@pytest.mark.emulator_only
 async def test_admin_outcome_decides_the_check(client: httpx.AsyncClient) -> None:
     photo = make_photo(width=600, height=700)
     sha = hashlib.sha256(photo).hexdigest()
@@ -87,6 +121,7 @@ async def test_admin_outcome_decides_the_check(client: httpx.AsyncClient) -> Non
     assert (rejected.status_code, rejected.json()["code"]) == (400, "InvalidFile.BodyPose")
 
 
+@pytest.mark.emulator_only
 async def test_a_square_photo_is_half_body(client: httpx.AsyncClient) -> None:
     response = await detect_photo(client, make_photo(width=600, height=600))
     assert response.json()["output"]["bodystyle"] == "half"
@@ -130,6 +165,7 @@ async def test_missing_image_url_is_invalid_parameter(client: httpx.AsyncClient)
     assert "image_url" in response.json()["message"]
 
 
+@pytest.mark.emulator_only
 async def test_https_image_is_downloaded(
     client: httpx.AsyncClient, file_server: tuple[str, dict[str, bytes]]
 ) -> None:
@@ -143,6 +179,7 @@ async def test_https_image_is_downloaded(
     assert (missing.status_code, missing.json()["code"]) == (400, "InvalidURL")
 
 
+@pytest.mark.emulator_only
 async def test_unreachable_image_host_is_connection_refused(client: httpx.AsyncClient) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

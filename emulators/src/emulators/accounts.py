@@ -1,0 +1,40 @@
+"""API keys to accounts: quotas, files, tasks and templates all belong to an account."""
+
+from __future__ import annotations
+
+import hashlib
+
+from emulators.errors import ProviderError
+from emulators.ids import AccountId
+
+
+def account_for_key(api_key: str, accounts: dict[str, list[str]]) -> AccountId:
+    """The account a key belongs to; 401 `InvalidApiKey` for a key the provider would not know.
+
+    With no accounts configured, any `sk-...` key is valid and is an account of its own; otherwise
+    only the configured keys are, and several keys may share one account.
+    """
+    if accounts:
+        for name, keys in accounts.items():
+            if api_key in keys:
+                return AccountId(name)
+    elif api_key.startswith("sk-"):
+        return AccountId(hashlib.sha256(api_key.encode()).hexdigest()[:16])
+    raise ProviderError(401, "InvalidApiKey", "Invalid API-key provided.")
+
+
+def bearer_key(authorization: str | None) -> str:
+    if not authorization:
+        raise ProviderError(401, "InvalidApiKey", "No API-key provided.")
+    scheme, _, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise ProviderError(401, "InvalidApiKey", "Invalid API-key provided.")
+    return key.strip()
+
+
+def account_or_none(authorization: str | None, accounts: dict[str, list[str]]) -> AccountId | None:
+    """For the quota layer: the caller's account, or None when the handler will answer 401."""
+    try:
+        return account_for_key(bearer_key(authorization), accounts)
+    except ProviderError:
+        return None
