@@ -80,9 +80,11 @@ class Stack:
         infra.script("postgres.sh", "start", self.pg_env)
 
     # the public API --------------------------------------------------------
-    def post(self, index: int, **form: str) -> str:
-        """Ask for a video of a photo unique to `index` (so the emulator can spot duplicate jobs)."""
-        photo = person_photo(background=(index % 250, (index * 7) % 250, (index * 13) % 250))
+    def post(self, index: int, task_fate: str | None = None, **form: str) -> str:
+        """Ask for a video of a photo unique to `index` (so the emulator can spot duplicate jobs);
+        `task_fate` scripts the provider job (e.g. "never")."""
+        background = (index % 250, (index * 7) % 250, (index * 13) % 250)
+        photo = person_photo(background=background, task_fate=task_fate)
         answer = httpx.post(
             f"{self.gateway_url}/api/generations",
             files={"file": ("p.png", photo, "image/png")},
@@ -122,6 +124,11 @@ class Stack:
     def counters(self) -> dict[str, Any]:
         body: dict[str, Any] = httpx.get(f"{self.emulator_url}/admin/counters").json()
         return body
+
+    def provider_tasks(self) -> dict[str, dict[str, Any]]:
+        """The emulator's jobs by task id."""
+        tasks: list[dict[str, Any]] = httpx.get(f"{self.emulator_url}/admin/tasks").json()
+        return {t["task_id"]: t for t in tasks}
 
     def sql(self, query: str) -> list[Any]:
         async def run() -> list[Any]:

@@ -49,6 +49,25 @@ def test_killing_each_stage_mid_run_loses_nothing_and_pays_once(tmp_path: Path) 
         _assert_one_job_each(s, final)
 
 
+def test_sigterm_lets_each_stage_finish_its_work_and_exit_cleanly(tmp_path: Path) -> None:
+    with stack(tmp_path) as s:
+        ids = [s.post(i) for i in range(30)]
+        for name in (*STAGES, "gateway"):
+            time.sleep(1)
+            (proc,) = s.procs[name]
+            s.kill(name, signal.SIGTERM)  # waits for the process to exit by itself
+            if name == "gateway":  # uvicorn re-raises the signal once its graceful shutdown is done
+                log = (s.root / "gateway.log").read_text()
+                assert proc.returncode == -signal.SIGTERM and "Application shutdown complete" in log
+            else:
+                assert proc.returncode == 0, f"{name} exited with {proc.returncode}"
+            s.start(name)
+        final = s.wait_all(ids)
+
+        assert _outcomes(final) == {"SUCCEEDED": 30}
+        _assert_one_job_each(s, final)
+
+
 def test_broker_restart_delays_but_loses_nothing(tmp_path: Path) -> None:
     with stack(tmp_path) as s:
         ids = [s.post(i) for i in range(20)]

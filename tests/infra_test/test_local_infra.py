@@ -16,7 +16,11 @@ async def test_kafka_topic_roundtrip(kafka_bootstrap_servers: str) -> None:
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
-        [description] = await admin.describe_topics([topic])
+        for _ in range(50):  # a new topic's partitions reach the metadata a moment later
+            [description] = await admin.describe_topics([topic])
+            if description["partitions"]:
+                break
+            await asyncio.sleep(0.2)
         assert len(description["partitions"]) == 3
     finally:
         await admin.close()

@@ -31,7 +31,12 @@ class FakeGenerationStore:
 
 
 def generation(status: Status = Status.QUEUED, **facts: Any) -> Generation:
-    defaults: dict[str, Any] = {"id": uuid.uuid4(), "stage": "gateway", "template_id": "AACT.test.1"}
+    defaults: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "stage": "gateway",
+        "template_id": "AACT.test.1",
+        "retries": 0,
+    }
     return Generation(**(defaults | facts), status=status)
 
 

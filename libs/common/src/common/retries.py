@@ -26,7 +26,7 @@ _CLAIM = text(
     UPDATE stage_retries AS r SET due_at = now() + make_interval(secs => :lease)
      WHERE r.id IN (SELECT id FROM stage_retries WHERE stage = :stage AND due_at <= now()
                      ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING r.generation_id, r.payload, r.attempts
+    RETURNING r.generation_id, r.payload, r.attempts, r.errors
     """
 )
 
@@ -36,6 +36,7 @@ class DueRetry:
     generation_id: uuid.UUID
     payload: dict[str, Any]
     attempts: int
+    errors: int
 
 
 def backoff(attempts: int, base: float, cap: float, hint: float | None = None) -> float:
@@ -54,6 +55,7 @@ class RetryStore:
         generation_id: uuid.UUID,
         payload: dict[str, Any],
         attempts: int,
+        errors: int,
         delay: float,
         code: str,
         message: str,
@@ -63,6 +65,7 @@ class RetryStore:
             "generation_id": generation_id,
             "payload": payload,
             "attempts": attempts,
+            "errors": errors,
             "due_at": now() + timedelta(seconds=delay),
             "last_code": code,
             "last_message": message,
@@ -82,7 +85,7 @@ class RetryStore:
             rows = await session.execute(
                 _CLAIM, {"stage": self._stage, "limit": limit, "lease": LEASE_SECONDS}
             )
-            return [DueRetry(r.generation_id, r.payload, r.attempts) for r in rows]
+            return [DueRetry(r.generation_id, r.payload, r.attempts, r.errors) for r in rows]
 
     async def done(self, generation_id: uuid.UUID) -> None:
         async with self._sessions.begin() as session:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     # Retryable provider errors (429, 5xx, timeouts) are retried later, off the partition.
     retry_attempts: int = Field(default=6, ge=1)
-    # Throttling (429) means "later", not "broken": it gets a larger budget of attempts.
+    # Throttling (429) means "later", not "broken": it counts only against this budget of attempts in all.
     throttled_attempts: int = Field(default=30, ge=1)
     retry_base_seconds: float = Field(default=1.0, gt=0)
     retry_max_seconds: float = Field(default=60.0, gt=0)

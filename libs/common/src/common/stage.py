@@ -4,7 +4,8 @@ A stage supplies a name (= package = consumer group = process name), the topic a
 consumes, and a use case. What happens to a message:
 - processed: the use case stores its work, the next event is published, then the offset commits;
 - retryable provider error (429, 5xx, timeout): stored as a retry with a due time, offset commits,
-  a background loop tries again with jittered backoff, and after `retry_attempts` it fails;
+  a background loop tries again with jittered backoff; after `retry_attempts` failures (429s not
+  counted) or `throttled_attempts` attempts in all, the generation fails with the last error;
 - database or broker unavailable: the message is handed back (nack) and redelivered, never lost;
 - unparseable message or a bug: the original bytes go to the dead-letter topic with the error, and
   the generation (named by the message key) is marked FAILED, so the partition keeps flowing.
@@ -35,7 +36,7 @@ from common.events import Event, FailedStage
 from common.messaging import ensure_topics, make_broker, publish
 from common.providers.dashscope import DashScopeClient
 from common.providers.errors import RetryableProviderError
-from common.retries import RetryStore, backoff
+from common.retries import DueRetry, RetryStore, backoff
 from common.settings import Settings, load_settings
 
 E = TypeVar("E", bound=Event)
@@ -79,7 +80,7 @@ class Stage(Generic[E]):
             await self._dead_letter(record, message.body, exc)
             return
         try:
-            await self.process(event, attempts=0)
+            await self.process(event)
         except Exception as exc:
             if is_infrastructure(exc):
                 log.warning("infrastructure unavailable, handing the message back: %r", exc)
@@ -88,20 +89,27 @@ class Stage(Generic[E]):
             log.exception("could not process %s", event.generation_id)
             await self._dead_letter(record, message.body, exc)
 
-    async def process(self, event: E, attempts: int) -> None:
+    async def process(self, event: E, attempts: int = 0, errors: int = 0) -> None:
+        """Run the use case; `attempts` so far in all, `errors` of them not throttling (429)."""
         settings = self.ctx.settings
         try:
             next_event = await self.use_case(self.ctx, event)
         except RetryableProviderError as exc:
             attempts += 1
-            budget = settings.throttled_attempts if exc.status == 429 else settings.retry_attempts
-            if attempts < budget:
+            errors += exc.status != 429  # throttling means "later", not "broken"
+            if errors < settings.retry_attempts and attempts < settings.throttled_attempts:
                 delay = backoff(
                     attempts, settings.retry_base_seconds, settings.retry_max_seconds, exc.retry_after
                 )
                 log.info("%s: %s, retry %d in %.1fs", event.generation_id, exc.code, attempts, delay)
                 await self.retries.schedule(
-                    event.generation_id, event.model_dump(mode="json"), attempts, delay, exc.code, exc.message
+                    event.generation_id,
+                    event.model_dump(mode="json"),
+                    attempts,
+                    errors,
+                    delay,
+                    exc.code,
+                    exc.message,
                 )
                 return
             message = f"{exc.message} (gave up after {attempts} attempts)"
@@ -116,16 +124,16 @@ class Stage(Generic[E]):
             due = []
             try:
                 due = await self.retries.claim_due(limit=20)
-                await asyncio.gather(*(self._retry(d.payload, d.attempts) for d in due))
+                await asyncio.gather(*(self._retry(d) for d in due))
             except Exception:
                 log.exception("retry round failed")
             if not due:
                 await asyncio.sleep(0.5)
 
-    async def _retry(self, payload: dict[str, Any], attempts: int) -> None:
-        event = self.event_type.model_validate(payload)
+    async def _retry(self, due: DueRetry) -> None:
+        event = self.event_type.model_validate(due.payload)
         try:
-            await self.process(event, attempts)
+            await self.process(event, due.attempts, due.errors)
         except Exception as exc:
             if is_infrastructure(exc):
                 raise  # the lease runs out and the retry comes back

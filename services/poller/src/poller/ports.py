@@ -1,3 +1,4 @@
+import uuid
 from typing import Any, Protocol
 
 from common.db.generations import GenerationStore
@@ -15,4 +16,8 @@ class WatchedGenerations(GenerationStore, Protocol):
 
         Nothing happens (False) when the generation had already ended, e.g. was canceled.
         """
+        ...
+
+    async def count_retry(self, generation_id: uuid.UUID) -> None:
+        """A query failed and will be made again: show it in the generation's `retries`."""
         ...

@@ -135,6 +135,14 @@ class PollSchedule:
 class SqlWatchedGenerations(SqlGenerationStore):
     """The generation store plus `finish`: the terminal facts and the public event, in one transaction."""
 
+    async def count_retry(self, generation_id: uuid.UUID) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Generation)
+                .where(Generation.id == generation_id)
+                .values(retries=Generation.retries + 1)
+            )
+
     async def finish(self, event: Event, **facts: Any) -> bool:
         async with self._sessions.begin() as session:
             changed = await session.scalar(

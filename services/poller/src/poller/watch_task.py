@@ -25,6 +25,7 @@ async def check_task(due: DueTask, store: WatchedGenerations, provider: TaskQuer
     try:
         info = await provider.get_task(due.task_id)
     except RetryableProviderError:
+        await store.count_retry(due.generation_id)
         return  # the schedule already moved this task's next poll out
     except PermanentProviderError as exc:
         failed = GenerationFailed(

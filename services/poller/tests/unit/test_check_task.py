@@ -31,6 +31,9 @@ class FakeWatched(FakeGenerationStore):
         self.outbox.append(event)
         return True
 
+    async def count_retry(self, generation_id: Any) -> None:
+        self.generations[generation_id].retries += 1
+
 
 def _watched(status: Status = Status.PENDING) -> tuple[FakeWatched, DueTask]:
     g = generation(status, task_id="t-1")
@@ -76,7 +79,8 @@ async def test_task_the_provider_forgot_ends_as_expired() -> None:
 async def test_throttled_query_leaves_the_task_to_the_next_round() -> None:
     store, due = _watched(Status.RUNNING)
     await check_task(due, store, FakeTasks(RetryableProviderError("Throttling", "slow", status=429)))
-    assert store.outbox == [] and store.generations[due.generation_id].status is Status.RUNNING
+    g = store.generations[due.generation_id]
+    assert store.outbox == [] and g.status is Status.RUNNING and g.retries == 1
 
 
 async def test_late_result_never_overwrites_a_canceled_generation() -> None:

@@ -142,6 +142,7 @@ class StageRetry(Base):
     generation_id: Mapped[uuid.UUID] = mapped_column()
     payload: Mapped[dict[str, object]] = mapped_column(JSONB)
     attempts: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # attempts not throttled
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_code: Mapped[str | None] = mapped_column(String(128))
     last_message: Mapped[str | None] = mapped_column(Text)

@@ -1,7 +1,9 @@
-"""Partial indexes for the two small work lists kept in the generations table.
+"""Retry budgets that do not count throttling, and partial indexes for two small work lists.
 
-The open submission intent (at most one) and the provider cancels still due are looked up on every
-submit and every poll round; without these, each lookup scans the whole table.
+`stage_retries.errors` counts the failed attempts that were not throttling: a 429 asks for "later",
+so it has its own, larger budget. The open submission intent (at most one) and the provider cancels
+still due are looked up on every submit and every poll round; without these indexes, each lookup
+scans the whole table.
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +22,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.add_column("stage_retries", sa.Column("errors", sa.Integer, nullable=False, server_default="0"))
     op.create_index(
         "ix_generations_open_intent",
         "generations",
@@ -34,3 +37,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_generations_cancel_due", table_name="generations")
     op.drop_index("ix_generations_open_intent", table_name="generations")
+    op.drop_column("stage_retries", "errors")
