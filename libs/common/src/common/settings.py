@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     poll_rate_per_second: float = Field(default=15.0, gt=0)
     # A job with no result after this long ends as TIMED_OUT (DashScope itself gives up after 3 h).
     poll_deadline_seconds: float = Field(default=3 * 3600, gt=0)
+    # Account-wide pace of the calls DashScope limits per account (about 5 detections/s, 1 submit/s),
+    # shared by every replica, so that 429s stay rare instead of being retried blindly.
+    detect_rate_per_second: float = Field(default=4.0, gt=0)
+    submit_rate_per_second: float = Field(default=1.0, gt=0)
     max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     # Retryable provider errors (429, 5xx, timeouts) are retried later, off the partition.
     retry_attempts: int = Field(default=6, ge=1)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import dead_letter
 from common import logging as service_logging
 from common.db.generations import SqlGenerationStore, fail
+from common.db.rate_limits import AccountRates
 from common.db.session import make_engine, make_sessionmaker
 from common.events import Event, FailedStage
 from common.messaging import ensure_topics, make_broker, publish
@@ -181,14 +182,16 @@ def stage_app(
     )
     engine = make_engine(settings.database_url)
     http = httpx.AsyncClient(timeout=settings.dashscope_timeout_seconds)
-    ctx = StageContext(
-        name=name,
-        settings=settings,
-        broker=broker,
-        sessions=make_sessionmaker(engine),
-        # One attempt per call: retries are scheduled by the stage, off the partition.
-        dashscope=DashScopeClient(http, settings.dashscope_api_key, settings.dashscope_base_url, attempts=1),
+    sessions = make_sessionmaker(engine)
+    rates = {"detect": settings.detect_rate_per_second, "submit": settings.submit_rate_per_second}
+    dashscope = DashScopeClient(
+        http,
+        settings.dashscope_api_key,
+        settings.dashscope_base_url,
+        attempts=1,  # one attempt per call: retries are scheduled by the stage, off the partition
+        pace=AccountRates(sessions, rates),
     )
+    ctx = StageContext(name=name, settings=settings, broker=broker, sessions=sessions, dashscope=dashscope)
     stage = Stage(ctx, event_type, use_case)
     broker.subscriber(
         topic,

@@ -8,8 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from common.providers.dashscope import DETECT_MODEL, SYNTHESIS_MODEL, DashScopeClient
-from common.providers.errors import PermanentProviderError, ProviderConfigurationError
+from common.db.rate_limits import AccountRates
+from common.db.session import make_engine, make_sessionmaker
+from common.providers.dashscope import DETECT_MODEL, SYNTHESIS_MODEL, DashScopeClient, Pace
+from common.providers.errors import (
+    PermanentProviderError,
+    ProviderConfigurationError,
+    RetryableProviderError,
+)
 from emulators.app import create_app
 from emulators.settings import EmulatorSettings
 from emulators.testing import make_photo
@@ -39,6 +45,11 @@ async def http(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
 
 def _client(http: httpx.AsyncClient, key: str = "sk-it") -> DashScopeClient:
     return DashScopeClient(http, SecretStr(key), f"{BASE}/api/v1", backoff_seconds=0.01)
+
+
+def _tried_once(http: httpx.AsyncClient, pace: Pace | None = None) -> DashScopeClient:
+    """A client as the stages use it: one attempt per call, a 429 raised."""
+    return DashScopeClient(http, SecretStr("sk-it"), f"{BASE}/api/v1", attempts=1, pace=pace)
 
 
 async def test_uploaded_photo_is_detected_and_animated(http: httpx.AsyncClient) -> None:
@@ -100,3 +111,20 @@ async def test_cancel_only_works_while_the_task_waits(http: httpx.AsyncClient) -
     with pytest.raises(PermanentProviderError) as err:
         await client.cancel_task(first.task_id)
     assert err.value.code == "UnsupportedOperation"
+
+
+async def test_two_paced_replicas_together_stay_under_the_detection_quota(
+    http: httpx.AsyncClient, database_url: str
+) -> None:
+    engine = make_engine(database_url)
+    replicas = [_tried_once(http, AccountRates(make_sessionmaker(engine), {"detect": 4.0})) for _ in range(2)]
+    url = (await replicas[0].upload(DETECT_MODEL, "me.png", make_photo(), "image/png")).url
+    # The emulator allows DashScope's 5 detections/s; 10 at once from two replicas, each tried once.
+    detections = await asyncio.gather(*(replicas[i % 2].detect(url) for i in range(10)))
+    await engine.dispose()
+    assert all(d.check_pass for d in detections)
+
+    unpaced = _tried_once(http)
+    with pytest.raises(RetryableProviderError) as err:
+        await asyncio.gather(*(unpaced.detect(url) for _ in range(10)))
+    assert err.value.status == 429 and err.value.code.startswith("Throttling")

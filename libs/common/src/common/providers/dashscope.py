@@ -6,6 +6,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +25,8 @@ DETECT_MODEL = "animate-anyone-detect-gen2"
 SYNTHESIS_MODEL = "animate-anyone-gen2"
 TERMINAL_TASK_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # the zone of DashScope's task times
+# Waits until the account may make one more call counted by the named quota ("detect", "submit").
+Pace = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class DashScopeClient:
         *,
         attempts: int = 3,
         backoff_seconds: float = 0.5,
+        pace: Pace | None = None,
     ) -> None:
         self._http = http
         self._key = api_key
@@ -109,6 +113,7 @@ class DashScopeClient:
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._policies: dict[str, _Policy] = {}
+        self._pace = pace
 
     async def upload(self, model: str, file_name: str, data: bytes, content_type: str) -> Uploaded:
         """Put a file in the provider's temporary storage for `model` (48 h, that model only)."""
@@ -129,7 +134,9 @@ class DashScopeClient:
 
     async def detect(self, image_url: str) -> Detection:
         body = {"model": DETECT_MODEL, "input": {"image_url": image_url}, "parameters": {}}
-        answer = await self._call("POST", "/services/aigc/image2video/aa-detect", json=body, url=image_url)
+        answer = await self._call(
+            "POST", "/services/aigc/image2video/aa-detect", json=body, url=image_url, quota="detect"
+        )
         output = answer.get("output", {})
         return Detection(
             check_pass=bool(output.get("check_pass")),
@@ -147,7 +154,12 @@ class DashScopeClient:
             "parameters": {"use_ref_img_bg": use_ref_img_bg, "video_ratio": video_ratio},
         }
         answer = await self._call(
-            "POST", "/services/aigc/image2video/video-synthesis/", json=body, url=image_url, async_=True
+            "POST",
+            "/services/aigc/image2video/video-synthesis/",
+            json=body,
+            url=image_url,
+            async_=True,
+            quota="submit",
         )
         output = answer["output"]
         return SubmittedTask(output["task_id"], output["task_status"], answer.get("request_id"))
@@ -214,6 +226,7 @@ class DashScopeClient:
         url: str | None = None,
         async_: bool = False,
         auth: bool = True,
+        quota: str | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         headers: dict[str, str] = {}
@@ -225,6 +238,8 @@ class DashScopeClient:
             headers["X-DashScope-OssResourceResolve"] = "enable"
         target = path if path.startswith("http") else f"{self._base}{path}"
         for attempt in range(1, self._attempts + 1):
+            if quota and self._pace:
+                await self._pace(quota)
             try:
                 response = await self._http.request(method, target, headers=headers, **kwargs)
                 if response.is_success:
