@@ -5,7 +5,7 @@ export UV_PYTHON := python3.11
 UV_VERSION := 0.13.9
 UV := python3 -m uv
 
-.PHONY: install run test lint unit clean bench
+.PHONY: install run test lint unit clean bench bench-quick
 
 install:  ## uv from PyPI, then every Python dependency from the lock file
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -24,6 +24,12 @@ lint:
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run mypy
+
+bench: install  ## the benchmark (about 10 minutes): bench/results/latest.md
+	$(UV) run python -m bench
+
+bench-quick: install  ## the benchmark in under 2 minutes, one run each
+	$(UV) run python -m bench --quick
 
 clean:  ## stop the local Kafka and Postgres and wipe all local data
 	-scripts/kafka.sh stop

@@ -23,9 +23,11 @@ FAST_EMULATOR = {
 
 
 @contextmanager
-def process(name: str, env: Mapping[str, str], log_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `python -m <name>` until the block ends; its output goes to <log_dir>/<name>.log."""
-    log = (log_dir / f"{name}.log").open("ab")
+def process(
+    name: str, env: Mapping[str, str], log_dir: Path, suffix: str = ""
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `python -m <name>` until the block ends; its output goes to <log_dir>/<name><suffix>.log."""
+    log = (log_dir / f"{name}{suffix}.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", name], env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
     )

@@ -47,9 +47,22 @@ async def counters(emulator: EmulatorDep) -> dict[str, Any]:
 
 @router.get("/tasks")
 async def all_tasks(emulator: EmulatorDep) -> list[dict[str, Any]]:
-    """Every task of every account, oldest first, with its scripted fate."""
+    """Every task of every account, oldest first, with its scripted fate and its times (epoch s)."""
     return [
-        task.model_dump(mode="json", include={"task_id", "account", "model", "status", "template_id", "fate"})
+        task.model_dump(
+            mode="json",
+            include={
+                "task_id",
+                "account",
+                "model",
+                "status",
+                "template_id",
+                "fate",
+                "submit_time",
+                "scheduled_time",
+                "end_time",
+            },
+        )
         | {"output_template_id": task.output_template_id, "usage": usage(task) if task.end_time else None}
         for task in emulator.store.tasks()
     ]

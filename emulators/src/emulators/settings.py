@@ -37,6 +37,9 @@ class EmulatorSettings(BaseSettings):
     stuck_task_seconds: float = Field(default=3 * HOUR, gt=0)
 
     video_seconds: float = Field(default=5.0, gt=0, le=60)
+    # "each": every task renders its photo; "once": one render per template and size, copied to
+    # every later task (for benchmarks, where the provider must answer at once and cost no CPU).
+    render: Literal["each", "once"] = "each"
     video_url_ttl_seconds: float = Field(default=24 * HOUR, ge=0)
     policy_ttl_seconds: int = Field(default=300, ge=0)
     # Largest file an upload policy allows (`max_file_size_mb`).

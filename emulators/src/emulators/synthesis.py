@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -110,6 +112,9 @@ async def submit_synthesis(
     return {"request_id": new_request_id(), "output": {"task_id": task_id, "task_status": "PENDING"}}
 
 
+_RENDERED: dict[Path, float] = {}  # with render "once": the shared video of each template and size
+
+
 async def _render(settings: EmulatorSettings, store: Store, task: Task) -> dict[str, Any]:
     """Render the photo into an MP4 that moves like the template (in a thread)."""
     template = find_template(store, task.account, task.template_id)
@@ -119,6 +124,14 @@ async def _render(settings: EmulatorSettings, store: Store, task: Task) -> dict[
     size = FRAME_SIZES[output_ratio(task)]
     seconds = template_seconds(template, settings.video_seconds)
     motion = Motion(template.motion)
+    if settings.render == "once":
+        shared = settings.data_dir / "videos" / f"shared-{task.template_id}-{size[0]}x{size[1]}.mp4"
+        if shared not in _RENDERED or not shared.exists():  # (an admin reset removes the files)
+            _RENDERED[shared] = await asyncio.to_thread(
+                render_video, task.input_path, shared, motion, seconds, size, task.use_ref_img_bg
+            )
+        await asyncio.to_thread(shutil.copyfile, shared, out_path)
+        return {"video_path": out_path, "video_duration": _RENDERED[shared]}
     duration = await asyncio.to_thread(
         render_video, task.input_path, out_path, motion, seconds, size, task.use_ref_img_bg
     )

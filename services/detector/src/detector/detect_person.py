@@ -21,7 +21,9 @@ async def detect_person(
     if generation.check_pass:
         # Redelivered: the photo already passed; announce it again without a new (billed) check.
         return _accepted(event, generation.bodystyle or "")
-    await store.record(event.generation_id, status=Status.DETECTING, stage="detector")
+    await store.record(
+        event.generation_id, status=Status.DETECTING, stage="detector", detect_started_at=now()
+    )
 
     try:
         detection = await detector.detect(event.detect_image_url)

@@ -35,8 +35,13 @@ async def submit_synthesis(
         generation = await store.load(event.generation_id)  # another replica may have been first
         if generation is None or _settled(generation):
             return _reannounce(event, generation)
+        started = now()  # the wait for the account's turn counts as queueing, like the wait in Kafka
         await store.record(
-            event.generation_id, status=Status.SUBMITTING, stage="synthesizer", submit_intent_at=now()
+            event.generation_id,
+            status=Status.SUBMITTING,
+            stage="synthesizer",
+            submit_intent_at=started,
+            submit_started_at=started,
         )
         try:
             task = await provider.submit_synthesis(event.synthesis_image_url, event.template_id)

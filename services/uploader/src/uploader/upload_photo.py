@@ -20,7 +20,9 @@ async def upload_photo(
     if generation.detect_image_url and generation.synthesis_image_url:
         # Redelivered: the photo is already uploaded; announce it again without a new upload.
         return _uploaded(event, generation.detect_image_url, generation.synthesis_image_url)
-    await store.record(event.generation_id, status=Status.UPLOADING, stage="uploader")
+    await store.record(
+        event.generation_id, status=Status.UPLOADING, stage="uploader", upload_started_at=now()
+    )
 
     if event.asset_id is None:
         if not event.image_url:

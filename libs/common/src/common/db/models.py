@@ -112,6 +112,10 @@ class Generation(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+    # when each stage started its work on the generation (its queue wait ends there)
+    upload_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    detect_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    submit_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,1 @@
+"""`make bench`: the real stack on this machine, measured. See bench/README.md."""
