@@ -25,7 +25,7 @@ lint:
 	$(UV) run ruff format --check .
 	$(UV) run mypy
 
-bench: install  ## the benchmark (about 10 minutes): bench/results/latest.md
+bench: install  ## the benchmark (about 8 minutes): bench/results/latest.md
 	$(UV) run python -m bench
 
 bench-quick: install  ## the benchmark in under 2 minutes, one run each
