@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +25,7 @@ from tests.e2e.images import person_photo
 from tests.stack import STAGES, emulator, wait_until_up
 
 TEMPLATE = "AACT.8090e67b.7GAnLsE3Ee-X8Na1j4PL-A.tz-WS-oE"
+_JOINED = re.compile(r"Joined group '\S+' \(generation (\d+)\)")
 TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "TIMED_OUT", "EXPIRED"}
 FAST = {
     "EMULATOR_PENDING_SECONDS": "0",
@@ -120,6 +123,17 @@ class Stack:
         while not predicate():
             assert time.monotonic() < deadline, "condition not reached in time"
             time.sleep(0.2)
+
+    def wait_for_consumers(self, members: int, timeout: float = 90) -> None:
+        """Until every stage's consumer group last (re)formed with `members` consumers, read from the
+        consumers' own log lines (aiokafka's admin client cannot decode Kafka 4's group descriptions)."""
+
+        def settled(name: str) -> bool:
+            log = (self.root / f"{name}.log").read_text(errors="replace")
+            joins = Counter(int(m[1]) for m in _JOINED.finditer(log))  # group generation -> members
+            return bool(joins) and joins[max(joins)] == members
+
+        self.wait_until(lambda: all(settled(name) for name in STAGES), timeout)
 
     def counters(self) -> dict[str, Any]:
         body: dict[str, Any] = httpx.get(f"{self.emulator_url}/admin/counters").json()
