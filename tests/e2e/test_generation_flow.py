@@ -112,7 +112,7 @@ def test_unknown_template_is_refused_and_nothing_is_queued(gateway_url: str, e2e
         data={"templateId": "AACT.nope.nope"},
     )
     assert answer.status_code == 400
-    assert answer.json()["code"] == "UnknownTemplate" and "AACT.nope.nope" in answer.json()["message"]
+    assert answer.json()["code"] == "UnknownTemplate" and "AACT.nope.nope" in answer.json()["detail"]
     assert _count_generations(e2e_database_url) == before
 
 
@@ -138,7 +138,7 @@ def test_a_file_that_is_not_an_image_is_refused(gateway_url: str) -> None:
 def test_malformed_json_requests_get_a_clear_error(gateway_url: str, body: dict[str, str], code: str) -> None:
     answer = httpx.post(f"{gateway_url}/api/generations", json=body)
     assert 400 <= answer.status_code < 500
-    assert answer.json()["code"] == code and answer.json()["message"]
+    assert answer.json()["code"] == code and answer.json()["detail"]
 
 
 def test_unknown_generation_is_404(gateway_url: str) -> None:

@@ -31,6 +31,9 @@ STOCK_TEMPLATES: dict[str, Template] = {
             length_scale=2 / 3,
         ),
         Template(template_id="AACT.c4e8a961.Fd2gHk5Jn8-Vb3Nc6Ym0-T.w1-ZS-eK", motion=Motion.TILT),
+        # The original project's two hard-coded templates ("Dance 01", "Dance 02"), so its frontend works.
+        Template(template_id="AACT.8090e67b.ADo5Qtp4EfCu1wAWPj1Rgg.anXxTRJZ", motion=Motion.BOUNCE),
+        Template(template_id="AACT.8090e67b.zNZS1u2FEfCnyAAWPj1RRQ.Viw40txe", motion=Motion.SWAY),
     )
 }
 

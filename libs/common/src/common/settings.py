@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,7 +34,22 @@ class Settings(BaseSettings):
     # shared by every replica, so that 429s stay rare instead of being retried blindly.
     detect_rate_per_second: float = Field(default=4.0, gt=0)
     submit_rate_per_second: float = Field(default=1.0, gt=0)
-    max_image_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
+    # --- the gateway's door ---
+    # Image URLs a client may send: https only, to hosts that resolve to public addresses. `make run` and
+    # the tests allow plain http and the local emulator's host.
+    image_url_allow_http: bool = False
+    image_url_allowed_hosts: str = ""  # comma-separated host names or IPs exempt from the address check
+    # A whole request, multipart included (photos: each provider's own limit, at most 15 MB).
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(default=64 * 1024, ge=256)
+    max_json_depth: int = Field(default=16, ge=2)
+    # `open`: no credentials (the original's behaviour). `keys`: every /api call needs an API key.
+    access_mode: Literal["open", "keys"] = "open"
+    cors_origins: str = ""  # comma-separated origins allowed to call from a browser; "*" for any
+    client_rate_per_minute: float = Field(default=60.0, gt=0)  # generations a client may create per minute
+    client_max_in_flight: int = Field(default=10, ge=1)  # generations of one client not yet finished
+    idempotency_ttl_seconds: float = Field(default=24 * 3600, gt=0)
+    sse_keepalive_seconds: float = Field(default=15.0, gt=0)
     # Retryable provider errors (429, 5xx, timeouts) are retried later, off the partition.
     retry_attempts: int = Field(default=6, ge=1)
     # Throttling (429) means "later", not "broken": it counts only against this budget of attempts in all.
@@ -44,6 +59,14 @@ class Settings(BaseSettings):
     # On SIGTERM: stop consuming, finish in-flight work for up to this long, commit, exit.
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
 
+    @property
+    def image_url_hosts(self) -> frozenset[str]:
+        return _csv(self.image_url_allowed_hosts)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return sorted(_csv(self.cors_origins))
+
     @model_validator(mode="before")
     @classmethod
     def _real_key_means_real_provider(cls, values: Any) -> Any:
@@ -52,6 +75,10 @@ class Settings(BaseSettings):
             if key and str(key) != EMULATOR_API_KEY and not values.get("dashscope_base_url"):
                 values = {**values, "dashscope_base_url": DASHSCOPE_BASE_URL}
         return values
+
+
+def _csv(value: str) -> frozenset[str]:
+    return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
 
 
 def load_settings() -> Settings:

@@ -1,24 +1,35 @@
 """Accept a generation: the request, its photo and its event are stored in one transaction.
 
 The outbox relay publishes the event once the transaction has committed, so a broker outage delays
-the pipeline but never loses or refuses an accepted request.
+the pipeline but never loses or refuses an accepted request. Everything a client can get wrong is
+checked before that transaction, so a refused request leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from common import outbox
-from common.db.models import Asset, Generation, Status, Template
+from common.db.models import Asset, Client, Generation, Status, Template
 from common.events import GenerationRequested
+from common.providers.photo_limits import PhotoLimits
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway import clients
 from gateway.errors import ApiError
-from gateway.photos import Photo
+from gateway.idempotency import Claim, claim_key
+from gateway.photos import Photo, check_size
 
 ASSET_SCHEME = "asset://"
 SOURCE = "gateway"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    generation_id: uuid.UUID
+    replayed: bool  # an earlier request with the same Idempotency-Key made it
 
 
 def asset_url(asset_id: uuid.UUID) -> str:
@@ -45,63 +56,90 @@ async def store_asset(sessions: async_sessionmaker[AsyncSession], photo: Photo) 
     return asset
 
 
-async def _resolve_image(
-    session: AsyncSession, photo: Photo | None, url: str | None
-) -> tuple[uuid.UUID | None, str | None]:
-    if photo is not None:
-        asset = new_asset(photo)
-        session.add(asset)
-        return asset.id, None
-    if not url:
-        raise ApiError(400, "MissingImage", "Send a photo as `file`, or an `ossUrl` / `imageUrl`.")
-    if url.startswith(ASSET_SCHEME):
-        try:
-            asset_id = uuid.UUID(url.removeprefix(ASSET_SCHEME))
-        except ValueError:
-            asset_id = None
-        if asset_id is None or await session.get(Asset, asset_id) is None:
-            raise ApiError(400, "UnknownAsset", f"No uploaded photo matches {url}.")
-        return asset_id, None
-    if not url.startswith(("oss://", "https://", "http://")):
+async def find_template(sessions: async_sessionmaker[AsyncSession], template_id: str) -> Template:
+    async with sessions() as session:
+        template = await session.scalar(select(Template).where(Template.id == template_id, Template.active))
+    if template is None:
         raise ApiError(
-            400, "InvalidImageUrl", "The image URL must start with asset://, oss://, https:// or http://."
+            400,
+            "UnknownTemplate",
+            f"Template {template_id!r} does not exist; see GET /api/generation/templates.",
+            field="templateId",
         )
-    return None, url
+    return template
+
+
+def asset_id_of(url: str) -> uuid.UUID | None:
+    """The asset id of an `asset://<uuid>` URL; None for any other URL."""
+    if not url.startswith(ASSET_SCHEME):
+        return None
+    try:
+        return uuid.UUID(url.removeprefix(ASSET_SCHEME))
+    except ValueError as exc:
+        raise ApiError(400, "UnknownAsset", f"No uploaded photo matches {url}.", field="ossUrl") from exc
 
 
 async def accept_generation(
     sessions: async_sessionmaker[AsyncSession],
     *,
-    template_id: str,
+    template: Template,
     email: str | None,
     photo: Photo | None,
     image_url: str | None,
-) -> uuid.UUID:
+    photo_limits: PhotoLimits,
+    client: Client | None,
+    limits: clients.Limits,
+    idempotency: Claim | None,
+) -> Accepted:
     """Store the generation, its photo and its GenerationRequested event in one transaction."""
     generation_id = uuid.uuid4()
     async with sessions.begin() as session:
-        template = await session.scalar(select(Template).where(Template.id == template_id, Template.active))
-        if template is None:
-            raise ApiError(
-                400,
-                "UnknownTemplate",
-                f"Template {template_id!r} does not exist; see GET /api/generation/templates.",
-            )
-        asset_id, url = await _resolve_image(session, photo, image_url)
-        await session.flush()
+        if idempotency is not None:
+            earlier = await claim_key(session, idempotency, generation_id)
+            if earlier is not None:
+                return Accepted(earlier, replayed=True)
+        await clients.admit(session, client, limits)
+        asset_id, url = await _image(session, photo, image_url, photo_limits)
         session.add(
             Generation(
                 id=generation_id,
                 status=Status.QUEUED,
                 stage="gateway",
-                template_id=template_id,
+                template_id=template.id,
                 email=email,
+                client_id=client.id if client else None,
                 asset_id=asset_id,
                 image_url=url,
             )
         )
         event = GenerationRequested(
-            generation_id=generation_id, template_id=template_id, asset_id=asset_id, image_url=url
+            generation_id=generation_id, template_id=template.id, asset_id=asset_id, image_url=url
         )
         outbox.add(session, event, SOURCE)
-    return generation_id
+    return Accepted(generation_id, replayed=False)
+
+
+async def _image(
+    session: AsyncSession, photo: Photo | None, url: str | None, limits: PhotoLimits
+) -> tuple[uuid.UUID | None, str | None]:
+    if photo is not None:
+        asset = new_asset(photo)
+        session.add(asset)
+        await session.flush()
+        return asset.id, None
+    assert url is not None  # the route checked that there is exactly one image
+    asset_id = asset_id_of(url)
+    if asset_id is None:
+        return None, url
+    stored = await session.get(Asset, asset_id)
+    if stored is None:
+        raise ApiError(400, "UnknownAsset", f"No uploaded photo matches {url}.", field="ossUrl")
+    check_size(stored.width, stored.height, limits)  # uploads accept what any provider takes
+    if stored.size_bytes > limits.max_bytes:
+        raise ApiError(
+            413,
+            "FileTooLarge",
+            f"This template's provider takes photos up to {limits.max_bytes / 2**20:g} MB.",
+            field="ossUrl",
+        )
+    return asset_id, None

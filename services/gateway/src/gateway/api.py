@@ -1,26 +1,31 @@
-"""The REST API; the original project's three endpoints keep their paths and camelCase fields."""
+"""The REST API's reads, uploads and cancel; the original project's endpoints keep their paths and
+camelCase fields. In `keys` mode a client sees only its own generations: another's id answers 404."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from common.db.models import Generation, Status, Template
-from fastapi import APIRouter, Request, Response, UploadFile
-from pydantic import ValidationError
+from common.db.models import Client, Generation, Status, Template
+from common.providers.photo_limits import UPLOADS
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.concurrency import run_in_threadpool
 
-from gateway.accept import accept_generation, asset_url, store_asset
+from gateway.accept import asset_url, store_asset
 from gateway.cancel import cancel_generation
-from gateway.deps import RelayDep, SessionsDep, SettingsDep
+from gateway.deps import ClientDep, RelayDep, SessionsDep
 from gateway.errors import ApiError
+from gateway.intake import media_type
+from gateway.listing import page_of
+from gateway.openapi import problems
 from gateway.photos import check_photo
 from gateway.schemas import (
     AssetUploaded,
     Detection,
-    GenerationAccepted,
-    GenerationCreate,
     GenerationError,
+    GenerationPage,
     GenerationPublic,
     TemplatePublic,
 )
@@ -38,78 +43,127 @@ MESSAGES = {
 }
 
 
-@router.get("/generation/templates", response_model=list[TemplatePublic])
-async def list_templates(sessions: SessionsDep) -> list[TemplatePublic]:
+@router.get("/generation/templates", response_model=list[TemplatePublic], operation_id="listTemplates")
+async def list_templates(sessions: SessionsDep, client: ClientDep) -> list[TemplatePublic]:
     async with sessions() as session:
         rows = await session.scalars(select(Template).where(Template.active).order_by(Template.name))
         return [
             TemplatePublic(
-                template_id=t.id, name=t.name, description=t.description, duration_seconds=t.duration_seconds
+                template_id=t.id,
+                name=t.name,
+                description=t.description,
+                preview_url=t.preview_url,
+                provider=t.provider,
+                duration_seconds=t.duration_seconds,
             )
             for t in rows
         ]
 
 
-@router.post("/uploads/image", response_model=AssetUploaded)
-async def upload_image(file: UploadFile, sessions: SessionsDep, settings: SettingsDep) -> AssetUploaded:
-    photo = check_photo(
-        file.filename, await file.read(settings.max_image_bytes + 1), settings.max_image_bytes
-    )
+async def _multipart_only(request: Request) -> None:
+    """415 for a body that is not multipart (else FastAPI would answer 422 "file: Field required")."""
+    kind = media_type(request)
+    if kind != "multipart/form-data":
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"Send the photo as multipart/form-data (field `file`), not {kind or 'no Content-Type'}.",
+        )
+
+
+@router.post(
+    "/uploads/image",
+    response_model=AssetUploaded,
+    operation_id="uploadImage",
+    dependencies=[Depends(_multipart_only)],
+    responses=problems(
+        "InvalidRequest",
+        "EmptyFile",
+        "CorruptImage",
+        "ImageTooSmall",
+        "ImageTooLarge",
+        "ImageAspectRatio",
+        "Unauthorized",
+        "FileTooLarge",
+        "RequestTooLarge",
+        "UnsupportedFileType",
+        "UnsupportedMediaType",
+    ),
+)
+async def upload_image(
+    file: Annotated[UploadFile, File(description="The photo: JPEG, PNG, BMP or WEBP.")],
+    sessions: SessionsDep,
+    client: ClientDep,
+    email: Annotated[str | None, Form(description="Accepted for the original's clients; unused.")] = None,
+) -> AssetUploaded:
+    """Store a photo for a later `POST /api/generations` with `ossUrl` = the answer's `ossUrl`."""
+    data = await file.read(UPLOADS.max_bytes + 1)
+    photo = await run_in_threadpool(check_photo, file.filename, data, UPLOADS)
     asset = await store_asset(sessions, photo)
     return AssetUploaded(asset_id=asset.id, file_name=asset.file_name, oss_url=asset_url(asset.id))
 
 
-@router.post("/generations", status_code=202, response_model=GenerationAccepted)
-async def create_generation(
-    request: Request, response: Response, sessions: SessionsDep, relay: RelayDep, settings: SettingsDep
-) -> GenerationAccepted:
-    """Multipart (`file`, `templateId`, `email`, `ossUrl`) or JSON (`templateId`, `email`, `ossUrl`)."""
-    photo = None
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        if upload is not None and not isinstance(upload, str):
-            photo = check_photo(
-                upload.filename, await upload.read(settings.max_image_bytes + 1), settings.max_image_bytes
-            )
-    else:
-        try:
-            fields = await request.json()
-        except ValueError as exc:
-            raise ApiError(400, "InvalidRequest", "The body must be JSON or multipart/form-data.") from exc
-    try:
-        body = GenerationCreate.model_validate(fields)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
-        raise ApiError(422, "InvalidRequest", problems) from exc
-    generation_id = await accept_generation(
+@router.get(
+    "/generations",
+    response_model=GenerationPage,
+    operation_id="listGenerations",
+    responses=problems("MalformedRequest", "Unauthorized"),
+)
+async def list_generations(
+    sessions: SessionsDep,
+    client: ClientDep,
+    status: Annotated[list[Status] | None, Query(description="Only these statuses.")] = None,
+    template_id: Annotated[str | None, Query(alias="templateId", max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[uuid.UUID | None, Query(description="`nextCursor` of the page before.")] = None,
+) -> GenerationPage:
+    """The caller's generations, newest first."""
+    rows, next_cursor = await page_of(
         sessions,
-        template_id=body.template_id,
-        email=body.email,
-        photo=photo,
-        image_url=body.oss_url or body.image_url,
+        client_id=client.id if client else None,
+        statuses=status,
+        template_id=template_id,
+        limit=limit,
+        after=cursor,
     )
-    relay.wake()
-    response.headers["Location"] = f"/api/generations/{generation_id}"
-    return GenerationAccepted(generation_id=generation_id, status=Status.QUEUED.value)
+    return GenerationPage(items=[to_public(g) for g in rows], next_cursor=next_cursor)
 
 
-@router.get("/generations/{generation_id}", response_model=GenerationPublic)
-async def get_generation(generation_id: uuid.UUID, sessions: SessionsDep) -> GenerationPublic:
-    async with sessions() as session:
-        g = await session.get(Generation, generation_id)
-    if g is None:
-        raise ApiError(404, "GenerationNotFound", f"No generation {generation_id}.")
-    return to_public(g)
+@router.get(
+    "/generations/{generation_id}",
+    response_model=GenerationPublic,
+    operation_id="getGeneration",
+    responses=problems("GenerationNotFound", "Unauthorized"),
+)
+async def get_generation(
+    generation_id: uuid.UUID, sessions: SessionsDep, client: ClientDep
+) -> GenerationPublic:
+    return to_public(await visible_generation(sessions, generation_id, client))
 
 
-@router.post("/generations/{generation_id}/cancel", response_model=GenerationPublic)
-async def cancel(generation_id: uuid.UUID, sessions: SessionsDep, relay: RelayDep) -> GenerationPublic:
+@router.post(
+    "/generations/{generation_id}/cancel",
+    response_model=GenerationPublic,
+    operation_id="cancelGeneration",
+    responses=problems("GenerationNotFound", "AlreadyFinished", "Unauthorized"),
+)
+async def cancel(
+    generation_id: uuid.UUID, sessions: SessionsDep, relay: RelayDep, client: ClientDep
+) -> GenerationPublic:
     """Stop a generation: canceled at the provider while its job waits there, ignored after that."""
-    generation = await cancel_generation(sessions, generation_id)
+    generation = await cancel_generation(sessions, generation_id, client.id if client else None)
     relay.wake()
     return to_public(generation)
+
+
+async def visible_generation(
+    sessions: async_sessionmaker[AsyncSession], generation_id: uuid.UUID, client: Client | None
+) -> Generation:
+    async with sessions() as session:
+        g = await session.get(Generation, generation_id)
+    if g is None or (client is not None and g.client_id != client.id):
+        raise ApiError(404, "GenerationNotFound", f"No generation {generation_id}.")
+    return g
 
 
 def to_public(g: Generation) -> GenerationPublic:
@@ -121,13 +175,14 @@ def to_public(g: Generation) -> GenerationPublic:
     )
     return GenerationPublic(
         generation_id=g.id,
-        status=g.status.value,
+        status=g.status,
         stage=g.stage,
         template_id=g.template_id,
         task_id=g.task_id,
         task_status=g.task_status,
         video_url=g.video_url,
         message=g.error_message if error else MESSAGES.get(g.status, g.status.value),
+        check_pass=g.check_pass,
         detection=detection,
         error=error,
         retries=g.retries,
@@ -138,6 +193,3 @@ def to_public(g: Generation) -> GenerationPublic:
         submitted_at=g.submitted_at,
         finished_at=g.finished_at,
     )
-
-
-Unused = Annotated[None, None]

@@ -21,13 +21,14 @@ MESSAGE = "Canceled at the client's request."
 
 
 async def cancel_generation(
-    sessions: async_sessionmaker[AsyncSession], generation_id: uuid.UUID
+    sessions: async_sessionmaker[AsyncSession], generation_id: uuid.UUID, client_id: uuid.UUID | None
 ) -> Generation:
+    """Cancels the generation; with a `client_id`, only that client's (another's answers 404)."""
     async with sessions.begin() as session:
         generation = await session.scalar(
             select(Generation).where(Generation.id == generation_id).with_for_update()
         )
-        if generation is None:
+        if generation is None or (client_id is not None and generation.client_id != client_id):
             raise ApiError(404, "GenerationNotFound", f"No generation {generation_id}.")
         if generation.status is Status.CANCELED:
             return generation  # canceling twice is fine

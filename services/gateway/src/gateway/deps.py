@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from common.db.models import Client
 from common.outbox import Relay
 from common.settings import Settings
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway import clients
+from gateway.status_hub import StatusHub
 
 
 def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -28,3 +32,26 @@ def _settings(request: Request) -> Settings:
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 RelayDep = Annotated[Relay, Depends(_relay)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+async def _client(
+    sessions: SessionsDep,
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Client | None:
+    """The calling client in `keys` mode (401 without a valid key); None in `open` mode."""
+    if settings.access_mode == "open":
+        return None
+    return await clients.authenticate(sessions, clients.presented_key(authorization, x_api_key))
+
+
+ClientDep = Annotated[Client | None, Depends(_client)]
+
+
+def _status_hub(request: Request) -> StatusHub:
+    hub: StatusHub = request.app.state.status_hub
+    return hub
+
+
+StatusHubDep = Annotated[StatusHub, Depends(_status_hub)]

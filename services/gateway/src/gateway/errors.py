@@ -1,33 +1,124 @@
-"""Every error the API returns has the same shape: {"code", "message"}."""
+"""Every error the API returns is `application/problem+json` (RFC 9457) with the product's short `code`.
+
+`type` is stable per cause (`/problems/<code>`, served by the gateway as a human-readable page);
+`detail` says what to do; `field` names the offending request field when there is one.
+"""
 
 from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from gateway.problem_types import PROBLEMS, problem_type
+
+MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("gateway.errors")
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+    """A request the gateway refuses: rendered as problem+json by the handlers below."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.field = status, code, detail, field
+        self.headers = headers or {}
+
+
+def problem(
+    status: int, code: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": PROBLEMS[code].title if code in PROBLEMS else code,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if field:
+        body["field"] = field
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(p) for p in loc if p != "body")
+
+
+HTTP_CODES = {
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    413: "RequestTooLarge",
+    415: "UnsupportedMediaType",
+}
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods the OpenAPI document lists for this path (Starlette names only one route's)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status)
+        return problem(exc.status, exc.code, exc.detail, field=exc.field, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse({"code": "InvalidRequest", "message": problems}, status_code=422)
+        errors = exc.errors()
+        detail = "; ".join(f"{_loc(e['loc']) or 'body'}: {e['msg']}" for e in errors)
+        field = _loc(errors[0]["loc"]) if errors else None
+        return problem(422, "InvalidRequest", detail, field=field or None)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"code": f"HTTP{exc.status_code}", "message": str(exc.detail)}, status_code=exc.status_code
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(
+            exc.status_code, "MalformedRequest" if exc.status_code < 500 else "InternalError"
+        )
+        detail = str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = "There is no such resource; the API is under /api (see /docs)."
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            detail = f"{request.method} is not allowed here; use {headers['Allow']}."
+        return problem(exc.status_code, code, detail, headers=headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        log.error(
+            "unexpected error on %s %s (request %s)",
+            request.method,
+            request.url.path,
+            request_id,
+            exc_info=exc,
+        )
+        return problem(
+            500,
+            "InternalError",
+            f"Something went wrong on our side; nothing was accepted. Quote request id {request_id}.",
+            headers={"X-Request-Id": request_id},
         )

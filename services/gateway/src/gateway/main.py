@@ -14,10 +14,18 @@ from common.messaging import ensure_topics, make_broker
 from common.outbox import Relay
 from common.settings import Settings, load_settings
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
-from gateway import api, errors
+from gateway import api, create, errors, openapi, problem_pages, status_events
+from gateway.body_limit import BodyLimit
+from gateway.status_hub import StatusHub
 
 NAME = "gateway"
+DESCRIPTION = (
+    "Turns a person's photo into a dancing video. Errors are `application/problem+json` (RFC 9457); "
+    "each `type` is documented at `/problems/<code>`."
+)
+EXPOSED_HEADERS = ["Location", "Retry-After", "Idempotent-Replayed", "X-Request-Id"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -32,6 +40,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = make_sessionmaker(engine)
         app.state.settings = settings
         app.state.sessions = sessions
+        app.state.status_hub = hub = StatusHub(settings.database_url)
+        await hub.start()
         app.state.relay = relay = Relay(sessions, broker)
         relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
         try:
@@ -41,11 +51,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with suppress(asyncio.CancelledError):
                 await relay_task
             await broker.stop()
+            await hub.stop()
             await engine.dispose()
 
-    app = FastAPI(title="Dance video generation API", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Dance video generation API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.settings = settings
     errors.install(app)
+    app.include_router(create.router)
     app.include_router(api.router)
+    app.include_router(status_events.router)
+    app.include_router(problem_pages.router)
+    openapi.install(app, settings)
+    if settings.cors_origin_list:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "Last-Event-ID"],
+            expose_headers=EXPOSED_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from common.db.models import Status
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 
@@ -17,21 +18,37 @@ class TemplatePublic(Schema):
     template_id: str
     name: str
     description: str
+    preview_url: str | None = Field(description="An image or clip showing the motion; null when none.")
+    provider: str
     duration_seconds: float | None = None
 
 
 class GenerationCreate(Schema):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    """The fields of `POST /api/generations`, as JSON or as multipart form fields (plus `file`).
 
-    template_id: str = Field(min_length=1, max_length=128)
-    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
-    oss_url: str | None = Field(default=None, max_length=2048)
-    image_url: str | None = Field(default=None, max_length=2048)
+    Unknown fields are ignored and an empty `email` counts as none, as in the original project."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    template_id: str = Field(min_length=1, max_length=128, description="From GET /api/generation/templates.")
+    email: str | None = Field(default=None, max_length=320, pattern=r"^$|^[^@ \t\r\n]+@[^@ \t\r\n]+$")
+    oss_url: str | None = Field(
+        default=None, max_length=2048, description="An asset:// URL from POST /api/uploads/image, or oss://."
+    )
+    image_url: str | None = Field(default=None, max_length=2048, description="An https:// URL of the photo.")
+
+    @field_validator("email", "oss_url", "image_url", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
 
 class GenerationAccepted(Schema):
     generation_id: uuid.UUID
-    status: str
+    status: Status
+    message: str
+    check_pass: bool | None = Field(description="The original's field: null until the photo is checked.")
+    task_id: str | None = Field(description="The original's field: null until the provider has the job.")
 
 
 class Detection(Schema):
@@ -47,13 +64,14 @@ class GenerationError(Schema):
 
 class GenerationPublic(Schema):
     generation_id: uuid.UUID
-    status: str
+    status: Status
     stage: str
     template_id: str
     task_id: str | None
     task_status: str | None
     video_url: str | None
     message: str | None
+    check_pass: bool | None = Field(description="The original's field; also in `detection`.")
     detection: Detection | None
     error: GenerationError | None
     retries: int
@@ -65,7 +83,25 @@ class GenerationPublic(Schema):
     finished_at: datetime | None
 
 
+class GenerationPage(Schema):
+    items: list[GenerationPublic]
+    next_cursor: uuid.UUID | None = Field(
+        description="Pass as `cursor` for the next (older) page; null at the end."
+    )
+
+
 class AssetUploaded(Schema):
     asset_id: uuid.UUID
     file_name: str
     oss_url: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, as `application/problem+json`."""
+
+    type: str = Field(description="Stable per cause: /problems/<code>.")
+    title: str
+    status: int
+    detail: str = Field(description="What went wrong and what to do.")
+    code: str = Field(description="The product's short code for the cause.")
+    field: str | None = Field(default=None, description="The offending request field, when there is one.")

@@ -1,42 +1,184 @@
 import io
+import random
+import struct
+import warnings
+import zlib
 
 import pytest
+from common.providers.photo_limits import CUTOUT, DASHSCOPE, PhotoLimits, photo_limits
 from gateway.errors import ApiError
 from gateway.photos import check_photo
 from PIL import Image
 
 
-def _png(size: tuple[int, int] = (300, 500)) -> bytes:
+def _image(fmt: str, size: tuple[int, int] = (512, 768), mode: str = "RGB", noise: bool = False) -> bytes:
+    image = Image.new(mode, size, 120)
+    if noise:  # incompressible pixels, so cutting the file cuts pixel data, not just the header
+        image = Image.frombytes("RGB", size, random.Random(0).randbytes(size[0] * size[1] * 3))
     out = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    image.save(out, fmt)
     return out.getvalue()
 
 
-def test_a_png_photo_is_accepted_with_its_dimensions() -> None:
-    photo = check_photo("me.png", _png(), 5_000_000)
+def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    chunks, pos = [], 8
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        chunks.append((png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]))
+        pos += 12 + length
+    return chunks
+
+
+def _png_of(chunks: list[tuple[bytes, bytes]], bad_crc: bytes = b"") -> bytes:
+    """A PNG of these chunks with correct checksums, except for the chunk type named by `bad_crc`."""
+    out = b"\x89PNG\r\n\x1a\n"
+    for kind, body in chunks:
+        crc = zlib.crc32(kind + body) ^ (0xFFFFFFFF if kind == bad_crc else 0)
+        out += struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+    return out
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A small real PNG whose header claims another size (its pixel data is far too short for it)."""
+    chunks = _chunks(_image("PNG", (64, 64), noise=True))
+    kind, ihdr = chunks[0]
+    chunks[0] = (kind, struct.pack(">II", width, height) + ihdr[8:])
+    return _png_of(chunks)
+
+
+def _png_with_idat(idat: bytes, bad_crc: bytes = b"") -> bytes:
+    chunks = _chunks(_image("PNG"))
+    return _png_of([(k, idat if k == b"IDAT" else b) for k, b in chunks], bad_crc)
+
+
+def _refused(name: str | None, data: bytes, limits: PhotoLimits = DASHSCOPE) -> ApiError:
+    with pytest.raises(ApiError) as err:
+        check_photo(name, data, limits)
+    assert err.value.field == "file"
+    return err.value
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime"), [("JPEG", "jpeg"), ("PNG", "png"), ("WEBP", "webp"), ("BMP", "bmp")]
+)
+def test_a_photo_in_each_provider_format_is_accepted_with_its_dimensions(fmt: str, mime: str) -> None:
+    photo = check_photo(f"me.{mime}", _image(fmt), DASHSCOPE)
     assert (photo.content_type, photo.width, photo.height, photo.file_name) == (
-        "image/png",
-        300,
-        500,
-        "me.png",
+        f"image/{mime}",
+        512,
+        768,
+        f"me.{mime}",
     )
 
 
-def test_a_text_file_is_refused_as_unsupported_type() -> None:
-    with pytest.raises(ApiError) as err:
-        check_photo("notes.txt", b"hello, not an image", 5_000_000)
-    assert (err.value.status, err.value.code) == (415, "UnsupportedFileType")
+def test_the_format_comes_from_the_content_not_the_name() -> None:
+    assert check_photo("photo.png", _image("JPEG"), DASHSCOPE).content_type == "image/jpeg"
 
 
-def test_an_oversized_photo_is_refused_with_the_limit_in_the_message() -> None:
-    with pytest.raises(ApiError) as err:
-        check_photo("big.png", _png(), 100)
-    assert err.value.status == 413 and "limit" in err.value.message
+@pytest.mark.parametrize(
+    "data",
+    [
+        _image("JPEG", mode="CMYK"),
+        _image("PNG", mode="P"),
+        _image("PNG", mode="RGBA"),
+        _image("PNG", mode="L"),
+    ],
+    ids=["cmyk-jpeg", "palette-png", "rgba-png", "grey-png"],
+)
+def test_other_colour_modes_are_fine(data: bytes) -> None:
+    assert check_photo("me", data, DASHSCOPE).width == 512
 
 
-def test_a_gif_is_refused_because_the_provider_cannot_read_it() -> None:
+def test_an_animated_png_is_accepted_for_its_first_frame() -> None:
     out = io.BytesIO()
-    Image.new("RGB", (300, 300)).save(out, "GIF")
-    with pytest.raises(ApiError) as err:
-        check_photo("a.gif", out.getvalue(), 5_000_000)
-    assert err.value.status == 415 and "GIF" in err.value.message
+    first, second = Image.new("RGB", (512, 768), 10), Image.new("RGB", (512, 768), 200)
+    first.save(out, "PNG", save_all=True, append_images=[second])
+    assert check_photo("moving.png", out.getvalue(), DASHSCOPE).height == 768
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", _image("GIF"), _image("TIFF"), b"hello, not an image"],
+    ids=["empty", "gif", "tiff", "text"],
+)
+def test_empty_files_and_other_types_are_refused(data: bytes) -> None:
+    err = _refused("me.jpg", data)
+    assert (err.status, err.code) == ((400, "EmptyFile") if not data else (415, "UnsupportedFileType"))
+
+
+def test_an_oversized_file_is_refused_with_the_limit_in_the_message() -> None:
+    err = _refused("big.png", b"\x89PNG" + b"\0" * (5 * 1024 * 1024))
+    assert (err.status, err.code) == (413, "FileTooLarge") and "the limit is 5 MB" in err.detail
+
+
+@pytest.mark.parametrize(
+    ("size", "code", "words"),
+    [
+        ((100, 100), "ImageTooSmall", "The photo is 100×100 px; each side must be 224–4096 px."),  # noqa: RUF001
+        ((1000, 300), "ImageAspectRatio", "height/width must be 0.5–2."),  # noqa: RUF001
+        ((300, 1000), "ImageAspectRatio", "(height/width 3.33)"),
+    ],
+)
+def test_sides_and_aspect_ratio_must_be_in_range(size: tuple[int, int], code: str, words: str) -> None:
+    err = _refused("me.png", _image("PNG", size))
+    assert (err.status, err.code) == (400, code) and words in err.detail
+
+
+@pytest.mark.parametrize("side", [4500, 10_000, 30_000])
+def test_a_header_claiming_huge_sides_is_refused_before_any_pixel_is_decoded(side: int) -> None:
+    data = _png_claiming(side, side)
+    assert len(data) < 20_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Pillow's DecompressionBombWarning must not escape either
+        err = _refused("bomb.png", data)
+    assert (err.status, err.code) == (400, "ImageTooLarge") and "4096" in err.detail
+    assert Image.MAX_IMAGE_PIXELS == 1024 * 1024 * 1024 // 4 // 3  # Pillow's globals are left alone
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _png_with_idat(random.Random(1).randbytes(500)),
+        _png_with_idat(zlib.compress(b"\0" * 1000)),
+        _png_with_idat(_chunks(_image("PNG"))[-2][1], bad_crc=b"IDAT"),
+        (lambda bmp: bmp[: len(bmp) // 2])(_image("BMP", noise=True)),
+        (lambda jpeg: jpeg[: len(jpeg) // 2])(_image("JPEG", noise=True)),
+    ],
+    ids=["png-garbage-idat", "png-short-idat", "png-bad-crc", "bmp-cut-in-half", "jpeg-cut-in-half"],
+)
+def test_pixel_data_that_does_not_decode_is_a_corrupt_image(data: bytes) -> None:
+    err = _refused("me.png", data)
+    assert (err.status, err.code) == (400, "CorruptImage")
+
+
+@pytest.mark.parametrize(
+    ("name", "cleaned"),
+    [
+        ("me.png", "me.png"),
+        ("a\nb.png", "ab.png"),
+        ("a\x00b\t\r.png", "ab.png"),
+        ("..\\..\\x.png", "x.png"),
+        ("..\\..\\evil", "evil"),
+        ("/etc/passwd", "passwd"),
+        ("C:\\Users\\me\\me.jpg", "me.jpg"),
+        ("  .hidden.png  ", "hidden.png"),
+        ("e\u0301t\u00e9.png", "\u00e9t\u00e9.png"),
+        ("../", "photo"),
+        ("", "photo"),
+        (None, "photo"),
+    ],
+)
+def test_the_file_name_is_reduced_to_a_safe_last_component(name: str | None, cleaned: str) -> None:
+    assert check_photo(name, _image("PNG"), DASHSCOPE).file_name == cleaned
+
+
+def test_a_long_file_name_is_cut_to_200_characters_keeping_its_extension() -> None:
+    name = check_photo("x" * 300 + ".jpeg", _image("JPEG"), DASHSCOPE).file_name
+    assert len(name) == 200 and name.endswith("x.jpeg")
+
+
+def test_limits_are_per_provider() -> None:
+    assert photo_limits("dashscope") is DASHSCOPE and photo_limits("cutout") is CUTOUT
+    assert check_photo("small.png", _image("PNG", (100, 100)), CUTOUT).width == 100
+    with pytest.raises(KeyError):
+        photo_limits("midjourney")

@@ -51,7 +51,48 @@ class Template(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     duration_seconds: Mapped[float | None] = mapped_column(nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    preview_url: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(String(32), default="dashscope", server_default="dashscope")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Client(Base):
+    """A frontend calling the API with its own key (access mode `keys`); only the key's hash is kept."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    rate_per_minute: Mapped[float | None] = mapped_column()  # None: the setting's default
+    max_in_flight: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyKey(Base):
+    """A client's `Idempotency-Key` and the generation its first request made."""
+
+    __tablename__ = "idempotency_keys"
+
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)  # client id, or "open"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    generation_id: Mapped[uuid.UUID] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class GenerationEvent(Base):
+    """A generation's status change, written by a database trigger and announced by NOTIFY."""
+
+    __tablename__ = "generation_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    generation_id: Mapped[uuid.UUID] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16))
+    stage: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Asset(Base):
@@ -80,6 +121,7 @@ class Generation(Base):
     stage: Mapped[str] = mapped_column(String(32))
     template_id: Mapped[str] = mapped_column(ForeignKey("templates.id"))
     email: Mapped[str | None] = mapped_column(String(320))
+    client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"))
     asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"))
     image_url: Mapped[str | None] = mapped_column(Text)
     # uploader
