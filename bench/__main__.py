@@ -26,6 +26,7 @@ from bench.scenarios import (
     gateway,
     provider_bound,
 )
+from bench.streams import streams
 from tests import infra
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -56,6 +57,7 @@ def main() -> None:
             ("ceiling_2", lambda: ceiling(cfg, servers, logs / "ceiling-2", 2)),
             ("gateway", lambda: gateway(cfg, servers, logs / "gateway")),
             ("provider", lambda: provider_bound(cfg, servers, logs / "provider")),
+            ("streams", lambda: streams(cfg, servers, logs / "streams")),
         ):
             print(f"{key}... ({time.monotonic() - begin:.0f} s)", flush=True)
             report[key] = step()

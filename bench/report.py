@@ -6,6 +6,8 @@ import os
 import platform
 from typing import Any
 
+from bench import streams
+
 
 def machine() -> dict[str, Any]:
     return {
@@ -87,6 +89,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         *profile_lines(c1["profile"]),
     ]
+    if "streams" in report:
+        lines += streams.lines(report["streams"])
     return "\n".join(lines)
 
 

@@ -17,6 +17,11 @@ python3 -m uv run alembic -c libs/common/alembic.ini upgrade head
 export GATEWAY_HOST="${GATEWAY_HOST:-127.0.0.1}" GATEWAY_PORT="${GATEWAY_PORT:-8000}"
 export EMULATOR_HOST="${EMULATOR_HOST:-127.0.0.1}" EMULATOR_PORT="${EMULATOR_PORT:-8100}"
 export EMULATOR_DATA_DIR="${EMULATOR_DATA_DIR:-$PWD/.data/emulator}"
+# Local development: image URLs may be plain http on this machine (the emulator's own links), and a
+# frontend dev server on the usual ports may call the API from the browser.
+export IMAGE_URL_ALLOW_HTTP="${IMAGE_URL_ALLOW_HTTP:-true}"
+export IMAGE_URL_ALLOWED_HOSTS="${IMAGE_URL_ALLOWED_HOSTS:-127.0.0.1,localhost,$EMULATOR_HOST}"
+export CORS_ORIGINS="${CORS_ORIGINS:-http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://127.0.0.1:5173}"
 processes=(gateway uploader detector synthesizer poller)
 if [[ -z "${DASHSCOPE_API_KEY:-}" ]]; then
   export DASHSCOPE_BASE_URL="${DASHSCOPE_BASE_URL:-http://$EMULATOR_HOST:$EMULATOR_PORT/api/v1}"

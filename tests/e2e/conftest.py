@@ -45,6 +45,8 @@ def gateway_url(
         "DASHSCOPE_API_KEY": "sk-emulator",
         "POLL_INTERVAL_SECONDS": "0.5",
         "STAGE_CONCURRENCY": "2",
+        "IMAGE_URL_ALLOW_HTTP": "true",  # as `make run`: the emulator's own http links are fine
+        "IMAGE_URL_ALLOWED_HOSTS": "127.0.0.1",
     }
     with stack.services(env, _free_port(), logs) as url:
         yield url

@@ -50,10 +50,6 @@ class StatusHub:
         self._task: asyncio.Task[None] | None = None
 
     @property
-    def listening(self) -> bool:
-        return self._listening.is_set()
-
-    @property
     def subscriber_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
@@ -78,11 +74,10 @@ class StatusHub:
         try:
             yield subscription
         finally:
-            group = self._subscribers.get(generation_id)
-            if group is not None:
-                group.discard(subscription)
-                if not group:
-                    del self._subscribers[generation_id]
+            group = self._subscribers[generation_id]
+            group.discard(subscription)
+            if not group:
+                del self._subscribers[generation_id]
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         try:
