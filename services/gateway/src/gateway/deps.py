@@ -14,17 +14,17 @@ from gateway import clients
 from gateway.status_hub import StatusHub
 
 
-def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
+async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     return sessions
 
 
-def _relay(request: Request) -> Relay:
+async def _relay(request: Request) -> Relay:
     relay: Relay = request.app.state.relay
     return relay
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -49,7 +49,7 @@ async def _client(
 ClientDep = Annotated[Client | None, Depends(_client)]
 
 
-def _status_hub(request: Request) -> StatusHub:
+async def _status_hub(request: Request) -> StatusHub:
     hub: StatusHub = request.app.state.status_hub
     return hub
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 import uvicorn
 from common import logging as service_logging
@@ -47,9 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            relay_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await relay_task
+            # Python 3.11's wait_for swallows a cancel that lands just as the relay was woken: repeat it.
+            while not relay_task.done():
+                relay_task.cancel()
+                await asyncio.wait({relay_task}, timeout=1)
             await broker.stop()
             await hub.stop()
             await engine.dispose()
