@@ -87,5 +87,7 @@ class Relay:
                 log.warning("outbox relay failed (%s attempt): %r", failures, exc)
             if sent == 0:
                 delay = idle_seconds if failures == 0 else min(5.0, 0.2 * 2**failures)
+                # Not wait_for: on 3.11 it swallows a cancel that lands just as the wait ends.
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):
+                        await self._wake.wait()

@@ -36,7 +36,11 @@ _TAKE = text(
     RETURNING tokens
     """
 )
-_TOKENS = text("SELECT tokens FROM rate_limits WHERE name = :name")
+# The tokens now: the row holds them as of the last request taken, so add the refill since then.
+_TOKENS = text(
+    "SELECT tokens + :rate * extract(epoch FROM clock_timestamp() - updated_at) FROM rate_limits "
+    "WHERE name = :name"
+)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ async def admit(session: AsyncSession, client: Client | None, limits: Limits) ->
     name, rate = f"client-{client.id}", limits.rate_per_minute / 60
     params = {"name": name, "rate": rate, "burst": max(1.0, limits.rate_per_minute)}
     if await session.scalar(_TAKE, params) is None:
-        tokens = float(await session.scalar(_TOKENS, {"name": name}) or 0.0)
+        tokens = float(await session.scalar(_TOKENS, {"name": name, "rate": rate}) or 0.0)
         retry_after = max(1, math.ceil((1 - tokens) / rate))
         raise ApiError(
             429,

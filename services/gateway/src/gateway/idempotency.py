@@ -7,17 +7,20 @@ A key older than the retention is free again; the same key with another body is 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway.errors import ApiError
 
 MAX_KEY_LENGTH = 255
+log = logging.getLogger("gateway.idempotency")
 
 _CLAIM = text(
     """
@@ -77,6 +80,14 @@ async def claim_key(session: AsyncSession, claim: Claim, generation_id: uuid.UUI
     return found
 
 
-async def forget_expired(session: AsyncSession, ttl_seconds: float) -> int:
-    result = await session.execute(_FORGET, {"ttl": ttl_seconds})
-    return int(getattr(result, "rowcount", 0) or 0)
+async def forget_expired_forever(
+    sessions: async_sessionmaker[AsyncSession], ttl_seconds: float, every_seconds: float = 600
+) -> None:
+    """Deletes keys past their retention every few minutes (any replica may; the delete is idempotent)."""
+    while True:
+        try:
+            async with sessions.begin() as session:
+                await session.execute(_FORGET, {"ttl": ttl_seconds})
+        except Exception as exc:  # the database is down: try again next round
+            log.warning("could not forget expired idempotency keys: %r", exc)
+        await asyncio.sleep(every_seconds)

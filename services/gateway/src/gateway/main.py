@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from common import logging as service_logging
@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gateway import api, create, errors, openapi, problem_pages, status_events
 from gateway.body_limit import BodyLimit
+from gateway.idempotency import forget_expired_forever
 from gateway.status_hub import StatusHub
 
 NAME = "gateway"
@@ -43,14 +44,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.status_hub = hub = StatusHub(settings.database_url)
         await hub.start()
         app.state.relay = relay = Relay(sessions, broker)
-        relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+        tasks = [
+            asyncio.create_task(relay.run(), name="outbox-relay"),
+            asyncio.create_task(
+                forget_expired_forever(sessions, settings.idempotency_ttl_seconds), name="idempotency-keys"
+            ),
+        ]
         try:
             yield
         finally:
-            # Python 3.11's wait_for swallows a cancel that lands just as the relay was woken: repeat it.
-            while not relay_task.done():
-                relay_task.cancel()
-                await asyncio.wait({relay_task}, timeout=1)
+            for task in tasks:
+                task.cancel()
+                with suppress(asyncio.CancelledError):
+                    await task
             await broker.stop()
             await hub.stop()
             await engine.dispose()
