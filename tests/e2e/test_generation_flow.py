@@ -7,13 +7,13 @@ import io
 import time
 from typing import Any
 
-import asyncpg
 import av
 import httpx
 import numpy as np
 import pytest
 
 from tests.e2e.images import mean_colour, person_photo
+from tests.gateway_app import sql_count
 
 pytestmark = pytest.mark.e2e
 TEMPLATE = "AACT.8090e67b.7GAnLsE3Ee-X8Na1j4PL-A.tz-WS-oE"
@@ -147,11 +147,4 @@ def test_unknown_generation_is_404(gateway_url: str) -> None:
 
 
 def _count_generations(database_url: str) -> int:
-    async def count() -> int:
-        connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-        try:
-            return int(await connection.fetchval("select count(*) from generations"))
-        finally:
-            await connection.close()
-
-    return asyncio.run(count())
+    return asyncio.run(sql_count(database_url, "select count(*) from generations"))

@@ -8,12 +8,12 @@ import random
 import uuid
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 
 from tests.e2e.images import person_photo
 from tests.e2e.test_generation_flow import TEMPLATE, wait_for_end
+from tests.gateway_app import sql_count
 
 pytestmark = pytest.mark.e2e
 RETRIES = 20
@@ -27,11 +27,7 @@ def provider_jobs(emulator_url: str) -> tuple[dict[str, Any], list[dict[str, Any
 
 
 async def generations_in(database_url: str) -> int:
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        return int(await connection.fetchval("SELECT count(*) FROM generations"))
-    finally:
-        await connection.close()
+    return await sql_count(database_url, "SELECT count(*) FROM generations")
 
 
 async def test_twenty_concurrent_retries_with_one_key_make_one_video_and_one_provider_job(

@@ -108,6 +108,11 @@ def poll(gateway: str, generation_id: str, timeout: float = 120) -> dict[str, An
     raise AssertionError(f"{generation_id} still {seen} after {timeout}s")
 
 
+def create_and_follow(gateway: str, request: tuple[bytes, dict[str, str]]) -> dict[str, Any]:
+    """POST a create as the original client does, take its generation id, poll its status to the end."""
+    return poll(gateway, created(post(gateway, "/api/generations", request)))
+
+
 def assert_video(final: dict[str, Any]) -> None:
     assert final["status"] == "SUCCEEDED", final
     assert final["taskId"], final
@@ -141,36 +146,27 @@ def test_multipart_create_with_a_file_becomes_a_video(gateway_url: str) -> None:
         ("templateId", DANCE_01),
         ("email", "dancer@example.com"),
     )
-    generation_id = created(post(gateway_url, "/api/generations", request))
-    assert_video(poll(gateway_url, generation_id))
+    assert_video(create_and_follow(gateway_url, request))
 
 
 def test_multipart_create_with_an_empty_file_input_and_an_uploaded_photo(gateway_url: str) -> None:
     """The original form always has its file input: left empty, the browser still sends the part."""
-    asset = upload(gateway_url)
+    oss_url = upload(gateway_url)["ossUrl"]
     request = multipart(
         ("file", ("", "application/octet-stream", b"")),
         ("templateId", DANCE_02),
         ("email", ""),
-        ("ossUrl", asset["ossUrl"]),
+        ("ossUrl", oss_url),
         ("agreeTerms", "on"),
     )
-    generation_id = created(post(gateway_url, "/api/generations", request))
-    assert_video(poll(gateway_url, generation_id))
+    assert_video(create_and_follow(gateway_url, request))
 
 
 def test_json_create_with_an_uploaded_photo_and_an_unknown_field(gateway_url: str) -> None:
-    asset = upload(gateway_url)
-    request = as_json(
-        {
-            "templateId": DANCE_02,
-            "email": "me@example.com",
-            "ossUrl": asset["ossUrl"],
-            "someExtraField": {"from": "a newer frontend"},
-        }
-    )
-    generation_id = created(post(gateway_url, "/api/generations", request))
-    final = poll(gateway_url, generation_id)
+    oss_url = upload(gateway_url)["ossUrl"]
+    newer_frontend = {"someExtraField": {"from": "a newer frontend"}}
+    request = as_json({"templateId": DANCE_02, "email": "me@example.com", "ossUrl": oss_url} | newer_frontend)
+    final = create_and_follow(gateway_url, request)
     assert_video(final)
     # This project's status names, not the provider's verbatim (no PRE-/POST-PROCESSING, UNKNOWN).
     assert set(final["seen"]) <= set(Status), final["seen"]
@@ -204,7 +200,7 @@ def test_photo_the_detector_rejects_fails_later_with_its_reason(gateway_url: str
         ("templateId", DANCE_01),
         ("email", "crowd@example.com"),
     )
-    final = poll(gateway_url, created(post(gateway_url, "/api/generations", request)))
+    final = create_and_follow(gateway_url, request)
     assert final["status"] == "FAILED" and final["checkPass"] is False, final
     assert final["message"] == reason and final["taskId"] is None and final["videoUrl"] is None
 

@@ -1,8 +1,13 @@
-"""Test inputs: a photo of a "person" and a short motion video, optionally carrying emulator marks."""
+"""Test inputs: a photo of a "person" and a short motion video, optionally carrying emulator marks; and
+crafted bad images (a PNG "bomb" whose header lies about its size, corrupt pixel data, a cut-off file)
+for the checks that must refuse them."""
 
 from __future__ import annotations
 
 import io
+import random
+import struct
+import zlib
 
 import av
 import numpy as np
@@ -70,3 +75,84 @@ def make_clip(
             container.mux(stream.encode(frame.reformat(format="yuv420p")))
         container.mux(stream.encode(None))
     return out.getvalue()
+
+
+# --- crafted bad images -----------------------------------------------------------------------------
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+PngChunk = tuple[bytes, bytes]
+"""A PNG chunk as (type, data), e.g. (b"IHDR", ...); its length and CRC are implied."""
+
+
+def png_chunks(png: bytes) -> list[PngChunk]:
+    """Every chunk of a PNG, in order, as (type, data); the CRCs are not checked."""
+    if png[:8] != PNG_SIGNATURE:
+        raise ValueError("not a PNG: no PNG signature")
+    chunks, at = [], 8
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        chunks.append((png[at + 4 : at + 8], png[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return chunks
+
+
+def png_of(chunks: list[PngChunk], *, bad_crc: bytes = b"") -> bytes:
+    """A PNG of these chunks, each with its correct CRC except the chunks of type `bad_crc` (e.g. b"IDAT")."""
+    out = bytearray(PNG_SIGNATURE)
+    for kind, data in chunks:
+        crc = zlib.crc32(kind + data) ^ (0xFFFFFFFF if kind == bad_crc else 0)
+        out += struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+    return bytes(out)
+
+
+def noise_image(size: tuple[int, int], image_format: str = "PNG", *, seed: int = 0) -> bytes:
+    """An RGB image of random (incompressible) pixels: cutting the file cuts pixel data, not just headers."""
+    pixels = random.Random(seed).randbytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, image_format)
+    return out.getvalue()
+
+
+def png_claiming(width: int, height: int, source: bytes | None = None) -> bytes:
+    """A small real PNG (`source`, by default ~1 KB of 18x18 noise) whose IHDR, with a valid CRC, claims
+    `width` x `height` pixels: a decompression bomb by its header, far too little pixel data for it."""
+    chunks = png_chunks(noise_image((18, 18), seed=7) if source is None else source)
+    kind, ihdr = chunks[0]
+    if kind != b"IHDR":
+        raise ValueError(f"the first chunk is {kind!r}, not IHDR")
+    chunks[0] = (kind, struct.pack(">II", width, height) + ihdr[8:])
+    return png_of(chunks)
+
+
+def png_with_idat(source: bytes, idat: bytes, *, bad_crc: bool = False) -> bytes:
+    """`source` (a PNG) with the data of each IDAT chunk replaced by `idat`, its CRC wrong if `bad_crc`."""
+    chunks = [(kind, idat if kind == b"IDAT" else data) for kind, data in png_chunks(source)]
+    return png_of(chunks, bad_crc=b"IDAT" if bad_crc else b"")
+
+
+def png_with_corrupt_pixels(source: bytes | None = None) -> bytes:
+    """`source` (by default a 400x600 `make_photo`) with a valid signature, IHDR and CRCs, but garbage
+    pixel data: each IDAT keeps its zlib header, the rest is scrambled."""
+    chunks = png_chunks(make_photo(400, 600) if source is None else source)
+    garbled = [
+        (kind, data[:2] + bytes(b ^ 0x5A for b in data[2:]) if kind == b"IDAT" else data)
+        for kind, data in chunks
+    ]
+    if garbled == chunks:
+        raise ValueError("the PNG has no IDAT data to garble")
+    return png_of(garbled)
+
+
+def first_half(data: bytes) -> bytes:
+    """The first half of a file, as a cut-off download or upload leaves it."""
+    return data[: len(data) // 2]
+
+
+def truncated_bmp(source: bytes | None = None) -> bytes:
+    """The first half of a BMP (`source`, by default a 400x600 `make_photo`): a valid header, too few
+    pixels."""
+    bmp = make_photo(400, 600, image_format="BMP") if source is None else source
+    if bmp[:2] != b"BM":
+        raise ValueError("not a BMP")
+    return first_half(bmp)

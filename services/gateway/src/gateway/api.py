@@ -19,7 +19,7 @@ from gateway.deps import ClientDep, RelayDep, SessionsDep
 from gateway.errors import ApiError
 from gateway.intake import media_type
 from gateway.listing import page_of
-from gateway.openapi import problems
+from gateway.openapi import PHOTO_PROBLEMS, problems
 from gateway.photos import check_photo
 from gateway.schemas import (
     AssetUploaded,
@@ -78,16 +78,9 @@ async def _multipart_only(request: Request) -> None:
     dependencies=[Depends(_multipart_only)],
     responses=problems(
         "InvalidRequest",
-        "EmptyFile",
-        "CorruptImage",
-        "ImageTooSmall",
-        "ImageTooLarge",
-        "ImageAspectRatio",
         "Unauthorized",
-        "FileTooLarge",
-        "RequestTooLarge",
-        "UnsupportedFileType",
-        "UnsupportedMediaType",
+        "ServiceUnavailable",
+        *PHOTO_PROBLEMS,
     ),
 )
 async def upload_image(

@@ -19,7 +19,7 @@ from gateway.deps import ClientDep, RelayDep, SessionsDep, SettingsDep
 from gateway.errors import ApiError
 from gateway.idempotency import Claim, check_key, request_hash
 from gateway.intake import Upload, is_json, media_type, read_form, read_json, validation_problem
-from gateway.openapi import CREATE_BODY, problems
+from gateway.openapi import CREATE_BODY, PHOTO_PROBLEMS, problems
 from gateway.photos import Photo, check_photo
 from gateway.schemas import GenerationAccepted, GenerationCreate
 from gateway.urls import check_image_url
@@ -53,20 +53,12 @@ ACCEPTED_MESSAGE = "Accepted: the photo is queued; follow Location or its /event
             "AmbiguousImage",
             "UnknownAsset",
             "InvalidImageUrl",
-            "EmptyFile",
-            "CorruptImage",
-            "ImageTooSmall",
-            "ImageTooLarge",
-            "ImageAspectRatio",
             "Unauthorized",
             "IdempotencyKeyReused",
-            "FileTooLarge",
-            "RequestTooLarge",
-            "UnsupportedFileType",
-            "UnsupportedMediaType",
             "RateLimited",
             "TooManyInFlight",
             "ServiceUnavailable",
+            *PHOTO_PROBLEMS,
         ),
     },
 )

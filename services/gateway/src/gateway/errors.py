@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
@@ -109,6 +110,19 @@ def install(app: FastAPI) -> None:
             headers["Allow"] = ", ".join(allowed_methods(request))
             detail = f"{request.method} is not allowed here; use {headers['Allow']}."
         return problem(exc.status_code, code, detail, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(OSError)
+    async def unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """The database can't be reached: the client should retry; nothing was accepted."""
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "ServiceUnavailable",
+            "The service cannot reach its database right now; nothing was stored. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -81,6 +81,18 @@ def problems(*codes: str) -> dict[int | str, dict[str, Any]]:
 
 
 COMMON = ("InternalError",)
+# What a photo can get wrong, on either door that takes one.
+PHOTO_PROBLEMS = (
+    "EmptyFile",
+    "CorruptImage",
+    "ImageTooSmall",
+    "ImageTooLarge",
+    "ImageAspectRatio",
+    "FileTooLarge",
+    "RequestTooLarge",
+    "UnsupportedFileType",
+    "UnsupportedMediaType",
+)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -102,6 +114,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                 if "422" in responses:
                     responses["422"] = _problem_response(("InvalidRequest",), 422)
                 responses.setdefault("500", _problem_response(COMMON, 500))
+                responses.setdefault("503", _problem_response(("ServiceUnavailable",), 503))
                 for response in responses.values():
                     content = response.get("content", {})
                     if "application/json" in content and "application/problem+json" in content:

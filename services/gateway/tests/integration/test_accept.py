@@ -9,9 +9,9 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 from common import topics
-from common.settings import Settings
 from emulators.testing import make_photo
-from gateway.main import create_app
+
+from tests.gateway_app import in_process_gateway
 
 pytestmark = pytest.mark.integration
 TEMPLATE = "AACT.1f3c9a22.Bq7nWmR2Tk-Zx4Ha9sPe-Q.k2-JD-pL"
@@ -19,16 +19,8 @@ TEMPLATE = "AACT.1f3c9a22.Bq7nWmR2Tk-Zx4Ha9sPe-Q.k2-JD-pL"
 
 @pytest.fixture
 async def api(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers, database_url=database_url, topic_partitions=3
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gw") as c,
-    ):
-        yield c
+    async with in_process_gateway(kafka_bootstrap_servers, database_url) as client:
+        yield client
 
 
 async def _events(bootstrap: str, generation_id: str) -> list[tuple[bytes, dict[str, bytes], bytes]]:

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-from common.db.session import make_engine, make_sessionmaker
-from common.settings import Settings
-from gateway import keys
-from gateway.main import create_app
+
+from tests.gateway_app import in_process_gateway, new_api_client
 
 pytestmark = pytest.mark.integration
 
@@ -27,22 +23,9 @@ PREFLIGHT = {
 }
 
 
-@asynccontextmanager
-async def gateway(kafka: str, database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka, database_url=database_url, topic_partitions=3, **overrides
-    )
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw", timeout=30) as client,
-    ):
-        yield client
-
-
 @pytest.fixture(scope="module")
 async def api(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with gateway(kafka_bootstrap_servers, database_url, cors_origins=APP) as client:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, cors_origins=APP) as client:
         yield client
 
 
@@ -91,12 +74,10 @@ async def test_a_request_from_another_origin_gets_no_allow_origin(api: httpx.Asy
 async def test_in_keys_mode_the_preflight_needs_no_key_and_errors_are_readable(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        _, key = await keys.create_client(make_sessionmaker(engine), "browser app", max_in_flight=1)
-    finally:
-        await engine.dispose()
-    async with gateway(kafka_bootstrap_servers, database_url, cors_origins=APP, access_mode="keys") as api:
+    _, key = await new_api_client(database_url, "browser app", max_in_flight=1)
+    async with in_process_gateway(
+        kafka_bootstrap_servers, database_url, cors_origins=APP, access_mode="keys"
+    ) as api:
         preflight = await api.options("/api/generations", headers=PREFLIGHT)
         unauthorized = await api.get("/api/generations", headers={"Origin": APP})
         auth = {"Origin": APP, "Authorization": f"Bearer {key}"}
@@ -113,7 +94,7 @@ async def test_in_keys_mode_the_preflight_needs_no_key_and_errors_are_readable(
 async def test_without_cors_origins_there_are_no_cors_headers(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
-    async with gateway(kafka_bootstrap_servers, database_url) as api:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url) as api:
         preflight = await api.options("/api/generations", headers=PREFLIGHT)
         post = await api.post("/api/generations", json=BODY, headers={"Origin": APP})
 

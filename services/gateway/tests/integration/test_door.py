@@ -5,23 +5,21 @@ asset, no outbox record: the outbox is the only way to Kafka, so nothing is publ
 from __future__ import annotations
 
 import io
-import random
 import socket
 import struct
 import uuid
-import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from common.settings import Settings
-from emulators.testing import make_photo
+from emulators.testing import make_photo, png_chunks, png_claiming, png_with_corrupt_pixels, truncated_bmp
 from fastapi import FastAPI
 from gateway.main import create_app
 from PIL import Image
+
+from tests.gateway_app import asyncpg_url, gateway_settings, in_process_gateway, serving
 
 pytestmark = pytest.mark.integration
 
@@ -34,50 +32,34 @@ TIGHT_BODY = 200_000
 # --- apps and the database -------------------------------------------------------------------------
 
 
-@asynccontextmanager
-async def _client(app: FastAPI, *, raise_app_exceptions: bool = True) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=raise_app_exceptions)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gw", timeout=30) as client,
-    ):
-        yield client
-
-
-def _settings(kafka: str, database_url: str, **overrides: Any) -> Settings:
-    return Settings(kafka_bootstrap_servers=kafka, database_url=database_url, topic_partitions=3, **overrides)
-
-
 @pytest.fixture(scope="module")
 async def app(kafka_bootstrap_servers: str, database_url: str) -> FastAPI:
-    return create_app(_settings(kafka_bootstrap_servers, database_url))
+    return create_app(gateway_settings(kafka_bootstrap_servers, database_url))
 
 
 @pytest.fixture(scope="module")
 async def api(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(app) as client:
+    async with serving(app) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def tight(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway whose whole-request limit is 200 KB."""
-    app = create_app(_settings(kafka_bootstrap_servers, database_url, max_body_bytes=TIGHT_BODY))
-    async with _client(app) as client:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, max_body_bytes=TIGHT_BODY) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def roomy(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A gateway that reads JSON bodies of up to 4 MB, so that nesting, not size, is what it refuses."""
-    app = create_app(_settings(kafka_bootstrap_servers, database_url, max_json_bytes=4_000_000))
-    async with _client(app) as client:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, max_json_bytes=4_000_000) as client:
         yield client
 
 
 @pytest.fixture(scope="module")
 async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(asyncpg_url(database_url))
     try:
         yield connection
     finally:
@@ -140,64 +122,13 @@ TO_UPLOAD: Send = upload
 BOTH_DOORS = pytest.mark.parametrize("send", [TO_CREATE, TO_UPLOAD], ids=["generations", "uploads"])
 
 
-# --- crafted files ----------------------------------------------------------------------------------
-
-
-def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    """(type, data) of every chunk of a PNG."""
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    chunks, at = [], 8
-    while at < len(png):
-        (length,) = struct.unpack(">I", png[at : at + 4])
-        chunks.append((png[at + 4 : at + 8], png[at + 8 : at + 8 + length]))
-        at += 12 + length
-    return chunks
-
-
-def _png(chunks: list[tuple[bytes, bytes]]) -> bytes:
-    """A PNG of these chunks, each with its correct CRC."""
-    out = bytearray(b"\x89PNG\r\n\x1a\n")
-    for kind, data in chunks:
-        out += struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return bytes(out)
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A ~1 KB PNG whose IHDR (with a valid CRC) claims `width`×`height` pixels."""  # noqa: RUF002
-    out = io.BytesIO()
-    noise = random.Random(7).randbytes(18 * 18 * 3)  # incompressible: about 1 KB
-    Image.frombytes("RGB", (18, 18), noise).save(out, "PNG")
-    chunks = _chunks(out.getvalue())
-    kind, ihdr = chunks[0]
-    assert kind == b"IHDR"
-    chunks[0] = (kind, struct.pack(">II", width, height) + ihdr[8:])
-    return _png(chunks)
-
-
-def png_with_corrupt_pixels() -> bytes:
-    """Valid signature, IHDR and chunk CRCs; the compressed pixel data is garbage."""
-    chunks = _chunks(make_photo(400, 600))
-    garbled = [
-        (kind, data[:2] + bytes(b ^ 0x5A for b in data[2:]) if kind == b"IDAT" else data)
-        for kind, data in chunks
-    ]
-    assert garbled != chunks
-    return _png(garbled)
-
-
-def truncated_bmp() -> bytes:
-    bmp = make_photo(400, 600, image_format="BMP")
-    assert bmp[:2] == b"BM"
-    return bmp[: len(bmp) // 2]
-
-
 # --- photos -----------------------------------------------------------------------------------------
 
 
 def test_crafted_png_really_claims_30000_by_30000(monkeypatch: pytest.MonkeyPatch) -> None:
     data = png_claiming(30000, 30000)
     assert 500 < len(data) < 2048
-    (_, ihdr) = _chunks(data)[0]
+    (_, ihdr) = png_chunks(data)[0]
     assert struct.unpack(">II", ihdr[:8]) == (30000, 30000)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # Pillow's own bomb check would refuse it
     with Image.open(io.BytesIO(data)) as image:

@@ -6,18 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from common import topics
-from common.db.session import make_engine, make_sessionmaker
-from common.settings import Settings
 from emulators.testing import make_photo
-from gateway import keys
-from gateway.main import create_app
+
+from tests.gateway_app import in_process_gateway, new_api_client, sql, sql_count
 
 pytestmark = pytest.mark.integration
 
@@ -27,42 +22,15 @@ OTHER_BODY = {"templateId": TEMPLATE, "imageUrl": "https://8.8.4.4/someone-else.
 PROBLEM = "application/problem+json"
 
 
-@asynccontextmanager
-async def gateway(kafka: str, database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka, database_url=database_url, topic_partitions=3, **overrides
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gw", timeout=60) as client,
-    ):
-        yield client
-
-
 @pytest.fixture(scope="module")
 async def api(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """Access mode `open`: every caller shares one idempotency scope."""
-    async with gateway(kafka_bootstrap_servers, database_url) as client:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url) as client:
         yield client
 
 
-async def query(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        return list(await connection.fetch(sql, *args))
-    finally:
-        await connection.close()
-
-
-async def count(database_url: str, sql: str, *args: Any) -> int:
-    [row] = await query(database_url, sql, *args)
-    return int(row[0])
-
-
 async def all_generations(database_url: str) -> int:
-    return await count(database_url, "SELECT count(*) FROM generations")
+    return await sql_count(database_url, "SELECT count(*) FROM generations")
 
 
 def key() -> dict[str, str]:
@@ -91,7 +59,7 @@ async def test_the_same_photo_under_the_same_key_is_a_replay(
 ) -> None:
     headers, photo = key(), make_photo()
     before = await all_generations(database_url)
-    assets_before = await count(database_url, "SELECT count(*) FROM assets")
+    assets_before = await sql_count(database_url, "SELECT count(*) FROM assets")
 
     answers = [
         await api.post(
@@ -106,7 +74,7 @@ async def test_the_same_photo_under_the_same_key_is_a_replay(
     assert [a.status_code for a in answers] == [202, 202]
     assert answers[0].json()["generationId"] == answers[1].json()["generationId"]
     assert await all_generations(database_url) == before + 1
-    assert await count(database_url, "SELECT count(*) FROM assets") == assets_before + 1  # one photo kept
+    assert await sql_count(database_url, "SELECT count(*) FROM assets") == assets_before + 1  # one photo kept
 
 
 async def test_the_same_key_with_another_body_is_a_409(api: httpx.AsyncClient, database_url: str) -> None:
@@ -128,14 +96,9 @@ async def test_the_same_key_with_another_body_is_a_409(api: httpx.AsyncClient, d
 async def test_different_clients_with_the_same_key_are_independent(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        sessions = make_sessionmaker(engine)
-        (a, key_a), (b, key_b) = [await keys.create_client(sessions, name) for name in ("A", "B")]
-    finally:
-        await engine.dispose()
+    (a, key_a), (b, key_b) = [await new_api_client(database_url, name) for name in ("A", "B")]
     headers = key()
-    async with gateway(kafka_bootstrap_servers, database_url, access_mode="keys") as api:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, access_mode="keys") as api:
         of_a = await api.post("/api/generations", json=BODY, headers=headers | {"X-API-Key": key_a})
         of_b = await api.post("/api/generations", json=OTHER_BODY, headers=headers | {"X-API-Key": key_b})
         again_b = await api.post("/api/generations", json=OTHER_BODY, headers=headers | {"X-API-Key": key_b})
@@ -146,7 +109,8 @@ async def test_different_clients_with_the_same_key_are_independent(
     assert again_b.json()["generationId"] == of_b.json()["generationId"]
     for client in (a, b):
         assert (
-            await count(database_url, "SELECT count(*) FROM generations WHERE client_id = $1", client.id) == 1
+            await sql_count(database_url, "SELECT count(*) FROM generations WHERE client_id = $1", client.id)
+            == 1
         )
 
 
@@ -156,7 +120,7 @@ async def test_a_key_older_than_its_retention_makes_a_new_generation(
     headers = key()
     first = await api.post("/api/generations", json=BODY, headers=headers)
     assert first.status_code == 202, first.text
-    await query(
+    await sql(
         database_url,
         "UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1",
         headers["Idempotency-Key"],
@@ -177,7 +141,7 @@ async def test_a_short_retention_setting_frees_the_key(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
     headers = key()
-    async with gateway(kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=0.5) as api:
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=0.5) as api:
         first = await api.post("/api/generations", json=BODY, headers=headers)
         await asyncio.sleep(1.0)
         later = await api.post("/api/generations", json=BODY, headers=headers)
@@ -201,10 +165,12 @@ async def test_twenty_concurrent_retries_make_one_generation_and_one_event(
     assert sum("idempotent-replayed" not in a.headers for a in answers) == 1
     assert await all_generations(database_url) == before + 1
     assert (
-        await count(database_url, "SELECT count(*) FROM generations WHERE id = $1", uuid.UUID(generation_id))
+        await sql_count(
+            database_url, "SELECT count(*) FROM generations WHERE id = $1", uuid.UUID(generation_id)
+        )
         == 1
     )
-    outbox = await count(
+    outbox = await sql_count(
         database_url,
         "SELECT count(*) FROM outbox WHERE key = $1 AND topic = $2",
         generation_id,
@@ -212,7 +178,7 @@ async def test_twenty_concurrent_retries_make_one_generation_and_one_event(
     )
     assert outbox == 1
     assert (
-        await count(
+        await sql_count(
             database_url, "SELECT count(*) FROM idempotency_keys WHERE key = $1", headers["Idempotency-Key"]
         )
         == 1
@@ -222,20 +188,22 @@ async def test_twenty_concurrent_retries_make_one_generation_and_one_event(
 async def test_keys_past_their_retention_are_deleted_while_fresh_ones_stay(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
-    async with gateway(kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=3600) as client:
+    async with in_process_gateway(
+        kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=3600
+    ) as client:
         fresh = key()
         assert (await client.post("/api/generations", json=BODY, headers=fresh)).status_code == 202
         stale = key()
         assert (await client.post("/api/generations", json=OTHER_BODY, headers=stale)).status_code == 202
-    await query(
+    await sql(
         database_url,
         "UPDATE idempotency_keys SET created_at = now() - interval '2 hours' WHERE key = $1",
         stale["Idempotency-Key"],
     )
 
-    async with gateway(kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=3600):
+    async with in_process_gateway(kafka_bootstrap_servers, database_url, idempotency_ttl_seconds=3600):
         for _ in range(50):  # the housekeeping task runs once at start-up, then every few minutes
-            left = {r["key"] for r in await query(database_url, "SELECT key FROM idempotency_keys")}
+            left = {r["key"] for r in await sql(database_url, "SELECT key FROM idempotency_keys")}
             if stale["Idempotency-Key"] not in left:
                 break
             await asyncio.sleep(0.1)

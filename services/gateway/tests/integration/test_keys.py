@@ -10,17 +10,16 @@ import os
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
-from common.db.session import make_engine, make_sessionmaker
 from common.settings import Settings
-from gateway import keys
 from gateway.main import create_app
 from starlette.routing import NoMatchFound
+
+from tests.gateway_app import in_process_gateway, new_api_client, sql, sql_count
 
 pytestmark = pytest.mark.integration
 
@@ -29,24 +28,12 @@ BODY = {"templateId": TEMPLATE, "imageUrl": "https://8.8.8.8/me.png"}
 PROBLEM = "application/problem+json"
 
 
-@asynccontextmanager
-async def gateway(kafka: str, database_url: str, **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+def gateway(
+    kafka: str, database_url: str, **overrides: Any
+) -> AbstractAsyncContextManager[httpx.AsyncClient]:
     """The gateway in `keys` mode (generous default limits unless overridden), in process."""
     limits: dict[str, Any] = {"client_rate_per_minute": 1000, "client_max_in_flight": 100} | overrides
-    settings = Settings(
-        kafka_bootstrap_servers=kafka,
-        database_url=database_url,
-        topic_partitions=3,
-        access_mode="keys",
-        **limits,
-    )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://gw", timeout=30) as client,
-    ):
-        yield client
+    return in_process_gateway(kafka, database_url, access_mode="keys", **limits)
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +44,7 @@ async def api(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[
 
 async def new_key(database_url: str, name: str = "client", **limits: Any) -> tuple[uuid.UUID, str]:
     """A new client through the CLI's own function: its id and key."""
-    engine = make_engine(database_url, pool_size=1)
-    try:
-        client, key = await keys.create_client(make_sessionmaker(engine), name, **limits)
-    finally:
-        await engine.dispose()
+    client, key = await new_api_client(database_url, name, **limits)
     return client.id, key
 
 
@@ -93,17 +76,8 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-async def query(database_url: str, sql: str, *args: Any) -> list[asyncpg.Record]:
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        return list(await connection.fetch(sql, *args))
-    finally:
-        await connection.close()
-
-
 async def generations_of(database_url: str, client_id: uuid.UUID) -> int:
-    [row] = await query(database_url, "SELECT count(*) AS n FROM generations WHERE client_id = $1", client_id)
-    return int(row["n"])
+    return await sql_count(database_url, "SELECT count(*) FROM generations WHERE client_id = $1", client_id)
 
 
 def assert_problem(answer: httpx.Response, status: int, code: str) -> None:
@@ -166,7 +140,7 @@ async def test_a_key_revoked_with_the_cli_is_refused_at_once(
 async def test_a_request_without_a_valid_key_gets_401_and_starts_nothing(
     api: httpx.AsyncClient, database_url: str, headers: dict[str, str]
 ) -> None:
-    [before] = await query(database_url, "SELECT count(*) AS n FROM generations")
+    [before] = await sql(database_url, "SELECT count(*) AS n FROM generations")
     for answer in (
         await api.get("/api/generations", headers=headers),
         await api.get(f"/api/generations/{uuid.uuid4()}", headers=headers),
@@ -174,13 +148,13 @@ async def test_a_request_without_a_valid_key_gets_401_and_starts_nothing(
     ):
         assert_problem(answer, 401, "Unauthorized")
         assert answer.headers["www-authenticate"] == 'Bearer realm="dancer"'
-    [after] = await query(database_url, "SELECT count(*) AS n FROM generations")
+    [after] = await sql(database_url, "SELECT count(*) AS n FROM generations")
     assert after["n"] == before["n"]
 
 
 async def test_a_revoked_key_gets_401(api: httpx.AsyncClient, database_url: str) -> None:
     client_id, key = await new_key(database_url)
-    await query(database_url, "UPDATE clients SET revoked_at = now() WHERE id = $1", client_id)
+    await sql(database_url, "UPDATE clients SET revoked_at = now() WHERE id = $1", client_id)
 
     answer = await api.post("/api/generations", json=BODY, headers=bearer(key))
 
@@ -209,12 +183,12 @@ async def test_the_database_keeps_no_plaintext_key(api: httpx.AsyncClient, datab
     client_id, key = await new_key(database_url, "hashed")
     assert (await api.post("/api/generations", json=BODY, headers=bearer(key))).status_code == 202
 
-    [row] = await query(database_url, "SELECT * FROM clients WHERE id = $1", client_id)
+    [row] = await sql(database_url, "SELECT * FROM clients WHERE id = $1", client_id)
 
     assert row["key_hash"] == hashlib.sha256(key.encode()).hexdigest()
     assert row["key_prefix"] == key[:8]
     assert all(key not in str(value) and key[8:] not in str(value) for value in row.values())
-    [dump] = await query(
+    [dump] = await sql(
         database_url,
         "SELECT (SELECT string_agg(c::text, ' ') FROM clients c) || "
         "(SELECT coalesce(string_agg(g::text, ' '), '') FROM generations g) || "

@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from common.settings import Settings
 from gateway.main import create_app
+
+from tests.gateway_app import gateway_settings
 
 pytestmark = pytest.mark.integration
 
@@ -15,10 +16,7 @@ pytestmark = pytest.mark.integration
 async def test_the_gateway_stops_right_after_its_relay_was_woken(
     kafka_bootstrap_servers: str, database_url: str
 ) -> None:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers, database_url=database_url, topic_partitions=3
-    )
-    app = create_app(settings)
+    app = create_app(gateway_settings(kafka_bootstrap_servers, database_url))
     lifespan = app.router.lifespan_context(app)
     await lifespan.__aenter__()
     await asyncio.sleep(0.2)  # the relay has found nothing to send and waits to be woken

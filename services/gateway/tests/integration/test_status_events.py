@@ -17,7 +17,6 @@ import httpx
 import pytest
 import uvicorn
 from common.db.models import Generation, Status
-from common.settings import Settings
 from fastapi import FastAPI
 from gateway.main import create_app
 from gateway.status_hub import APPLICATION_NAME
@@ -25,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from tests.gateway_app import gateway_settings
 from tests.infra import free_port
 
 pytestmark = pytest.mark.integration
@@ -63,10 +63,7 @@ class Gateway:
 
 @pytest.fixture(scope="module")
 async def gateway(kafka_bootstrap_servers: str, database_url: str) -> AsyncIterator[Gateway]:
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap_servers, database_url=database_url, topic_partitions=3
-    )
-    app = create_app(settings)
+    app = create_app(gateway_settings(kafka_bootstrap_servers, database_url))
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)

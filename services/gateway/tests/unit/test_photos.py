@@ -1,54 +1,20 @@
 import io
 import random
-import struct
 import warnings
 import zlib
 
 import pytest
 from common.providers.photo_limits import CUTOUT, DASHSCOPE, PhotoLimits, photo_limits
+from emulators.testing import first_half, noise_image, png_chunks, png_claiming, png_with_idat
 from gateway.errors import ApiError
 from gateway.photos import check_photo
 from PIL import Image
 
 
-def _image(fmt: str, size: tuple[int, int] = (512, 768), mode: str = "RGB", noise: bool = False) -> bytes:
-    image = Image.new(mode, size, 120)
-    if noise:  # incompressible pixels, so cutting the file cuts pixel data, not just the header
-        image = Image.frombytes("RGB", size, random.Random(0).randbytes(size[0] * size[1] * 3))
+def _image(fmt: str, size: tuple[int, int] = (512, 768), mode: str = "RGB") -> bytes:
     out = io.BytesIO()
-    image.save(out, fmt)
+    Image.new(mode, size, 120).save(out, fmt)
     return out.getvalue()
-
-
-def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
-    chunks, pos = [], 8
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        chunks.append((png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]))
-        pos += 12 + length
-    return chunks
-
-
-def _png_of(chunks: list[tuple[bytes, bytes]], bad_crc: bytes = b"") -> bytes:
-    """A PNG of these chunks with correct checksums, except for the chunk type named by `bad_crc`."""
-    out = b"\x89PNG\r\n\x1a\n"
-    for kind, body in chunks:
-        crc = zlib.crc32(kind + body) ^ (0xFFFFFFFF if kind == bad_crc else 0)
-        out += struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
-    return out
-
-
-def _png_claiming(width: int, height: int) -> bytes:
-    """A small real PNG whose header claims another size (its pixel data is far too short for it)."""
-    chunks = _chunks(_image("PNG", (64, 64), noise=True))
-    kind, ihdr = chunks[0]
-    chunks[0] = (kind, struct.pack(">II", width, height) + ihdr[8:])
-    return _png_of(chunks)
-
-
-def _png_with_idat(idat: bytes, bad_crc: bytes = b"") -> bytes:
-    chunks = _chunks(_image("PNG"))
-    return _png_of([(k, idat if k == b"IDAT" else b) for k, b in chunks], bad_crc)
 
 
 def _refused(name: str | None, data: bytes, limits: PhotoLimits = DASHSCOPE) -> ApiError:
@@ -126,7 +92,7 @@ def test_sides_and_aspect_ratio_must_be_in_range(size: tuple[int, int], code: st
 
 @pytest.mark.parametrize("side", [4500, 10_000, 30_000])
 def test_a_header_claiming_huge_sides_is_refused_before_any_pixel_is_decoded(side: int) -> None:
-    data = _png_claiming(side, side)
+    data = png_claiming(side, side, source=noise_image((64, 64)))
     assert len(data) < 20_000
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Pillow's DecompressionBombWarning must not escape either
@@ -138,11 +104,11 @@ def test_a_header_claiming_huge_sides_is_refused_before_any_pixel_is_decoded(sid
 @pytest.mark.parametrize(
     "data",
     [
-        _png_with_idat(random.Random(1).randbytes(500)),
-        _png_with_idat(zlib.compress(b"\0" * 1000)),
-        _png_with_idat(_chunks(_image("PNG"))[-2][1], bad_crc=b"IDAT"),
-        (lambda bmp: bmp[: len(bmp) // 2])(_image("BMP", noise=True)),
-        (lambda jpeg: jpeg[: len(jpeg) // 2])(_image("JPEG", noise=True)),
+        png_with_idat(_image("PNG"), random.Random(1).randbytes(500)),
+        png_with_idat(_image("PNG"), zlib.compress(b"\0" * 1000)),
+        png_with_idat(_image("PNG"), png_chunks(_image("PNG"))[-2][1], bad_crc=True),
+        first_half(noise_image((512, 768), "BMP")),
+        first_half(noise_image((512, 768), "JPEG")),
     ],
     ids=["png-garbage-idat", "png-short-idat", "png-bad-crc", "bmp-cut-in-half", "jpeg-cut-in-half"],
 )
