@@ -11,13 +11,14 @@ import uuid
 from dataclasses import dataclass
 
 from common import outbox
-from common.db.models import Asset, Client, Generation, Status, Template
+from common.db.models import Asset, Client, Generation, Status
 from common.events import GenerationRequested
 from common.providers.photo_limits import PhotoLimits
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import clients
+from gateway.catalogue import TemplateRef
 from gateway.errors import ApiError
 from gateway.idempotency import Claim, claim_key
 from gateway.photos import Photo, check_size
@@ -56,19 +57,6 @@ async def store_asset(sessions: async_sessionmaker[AsyncSession], photo: Photo) 
     return asset
 
 
-async def find_template(sessions: async_sessionmaker[AsyncSession], template_id: str) -> Template:
-    async with sessions() as session:
-        template = await session.scalar(select(Template).where(Template.id == template_id, Template.active))
-    if template is None:
-        raise ApiError(
-            400,
-            "UnknownTemplate",
-            f"Template {template_id!r} does not exist; see GET /api/generation/templates.",
-            field="templateId",
-        )
-    return template
-
-
 def asset_id_of(url: str) -> uuid.UUID | None:
     """The asset id of an `asset://<uuid>` URL; None for any other URL."""
     if not url.startswith(ASSET_SCHEME):
@@ -82,7 +70,7 @@ def asset_id_of(url: str) -> uuid.UUID | None:
 async def accept_generation(
     sessions: async_sessionmaker[AsyncSession],
     *,
-    template: Template,
+    template: TemplateRef,
     email: str | None,
     photo: Photo | None,
     image_url: str | None,
@@ -131,7 +119,9 @@ async def _image(
     asset_id = asset_id_of(url)
     if asset_id is None:
         return None, url
-    stored = await session.get(Asset, asset_id)
+    stored = (
+        await session.execute(select(Asset.width, Asset.height, Asset.size_bytes).where(Asset.id == asset_id))
+    ).one_or_none()  # not the photo's bytes
     if stored is None:
         raise ApiError(400, "UnknownAsset", f"No uploaded photo matches {url}.", field="ossUrl")
     check_size(stored.width, stored.height, limits)  # uploads accept what any provider takes

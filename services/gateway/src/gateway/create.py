@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gateway import clients
-from gateway.accept import accept_generation, find_template
-from gateway.deps import ClientDep, RelayDep, SessionsDep, SettingsDep
+from gateway.accept import accept_generation
+from gateway.deps import CatalogueDep, ClientDep, RelayDep, SessionsDep, SettingsDep
 from gateway.errors import ApiError
 from gateway.idempotency import Claim, check_key, request_hash
 from gateway.intake import Upload, is_json, media_type, read_form, read_json, validation_problem
@@ -69,6 +69,7 @@ async def create_generation(
     relay: RelayDep,
     settings: SettingsDep,
     client: ClientDep,
+    catalogue: CatalogueDep,
     idempotency_key: Annotated[
         str | None,
         Header(description="Retry-safe: the same key and body give back the same generation (24 h)."),
@@ -94,7 +95,7 @@ async def create_generation(
             f"Send exactly one image; this request has {' and '.join(sources)}.",
             field=sources[1],
         )
-    template = await find_template(sessions, body.template_id)
+    template = await catalogue.find(body.template_id)
     limits = photo_limits(template.provider)
     photo: Photo | None = None
     image_url: str | None = None

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from gateway import clients
+from gateway.catalogue import Catalogue
 from gateway.status_hub import StatusHub
 
 
@@ -29,6 +30,12 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _catalogue(request: Request) -> Catalogue:
+    catalogue: Catalogue = request.app.state.catalogue
+    return catalogue
+
+
+CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 RelayDep = Annotated[Relay, Depends(_relay)]
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -18,6 +18,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gateway import api, create, errors, openapi, problem_pages, status_events
 from gateway.body_limit import BodyLimit
+from gateway.catalogue import Catalogue
 from gateway.idempotency import forget_expired_forever
 from gateway.status_hub import StatusHub
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = make_sessionmaker(engine)
         app.state.settings = settings
         app.state.sessions = sessions
+        app.state.catalogue = Catalogue(sessions)
         app.state.status_hub = hub = StatusHub(settings.database_url)
         await hub.start()
         app.state.relay = relay = Relay(sessions, broker)

@@ -500,13 +500,13 @@ async def test_unexpected_exception_is_a_500_problem_with_a_request_id(
     app: FastAPI, api: httpx.AsyncClient, db: asyncpg.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import gateway.api
-    import gateway.create
+    from gateway.catalogue import Catalogue
 
     async def broken(*args: object, **kwargs: object) -> Any:
         raise RuntimeError("the database is on fire: postgres://secret@db")
 
     monkeypatch.setattr(gateway.api, "page_of", broken)
-    monkeypatch.setattr(gateway.create, "find_template", broken)
+    monkeypatch.setattr(Catalogue, "find", broken)
     # The app `api` started; this client does not re-raise what the app raises.
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     create = {"templateId": DANCE_01, "imageUrl": "https://example.com/me.png"}
