@@ -16,9 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from gateway import clients
 from gateway.accept import accept_generation
 from gateway.deps import CatalogueDep, ClientDep, RelayDep, SessionsDep, SettingsDep
-from gateway.errors import ApiError
+from gateway.errors import ApiError, invalid_fields
 from gateway.idempotency import Claim, check_key, request_hash
-from gateway.intake import Upload, is_json, media_type, read_form, read_json, validation_problem
+from gateway.intake import Upload, is_json, media_type, read_form, read_json
 from gateway.openapi import CREATE_BODY, PHOTO_PROBLEMS, problems
 from gateway.photos import Photo, check_photo
 from gateway.schemas import GenerationAccepted, GenerationCreate
@@ -153,7 +153,7 @@ async def _read(request: Request, settings: Settings) -> tuple[GenerationCreate,
     try:
         return GenerationCreate.model_validate(fields), upload
     except ValidationError as exc:
-        raise validation_problem(exc) from exc
+        raise invalid_fields(exc.errors()) from exc
 
 
 async def _checked_url(body: GenerationCreate, settings: Settings) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -61,6 +62,13 @@ def _loc(loc: tuple[int | str, ...]) -> str:
     return ".".join(map(str, parts))
 
 
+def invalid_fields(errors: Sequence[Any]) -> ApiError:
+    """422 InvalidRequest from pydantic's errors: each field and what is wrong with it."""
+    detail = "; ".join(f"{_loc(e['loc']) or 'body'}: {e['msg']}" for e in errors)
+    field = _loc(errors[0]["loc"]) if errors else None
+    return ApiError(422, "InvalidRequest", detail, field=field or None)
+
+
 HTTP_CODES = {
     404: "NotFound",
     405: "MethodNotAllowed",
@@ -92,10 +100,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = exc.errors()
-        detail = "; ".join(f"{_loc(e['loc']) or 'body'}: {e['msg']}" for e in errors)
-        field = _loc(errors[0]["loc"]) if errors else None
-        return problem(422, "InvalidRequest", detail, field=field or None)
+        invalid = invalid_fields(exc.errors())
+        return problem(invalid.status, invalid.code, invalid.detail, field=invalid.field)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

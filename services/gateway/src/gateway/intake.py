@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from gateway.errors import ApiError
@@ -75,10 +74,3 @@ async def read_form(request: Request, max_file_bytes: int) -> tuple[dict[str, st
             fields[name] = value
     await form.close()
     return fields, upload
-
-
-def validation_problem(exc: ValidationError) -> ApiError:
-    errors = exc.errors()
-    detail = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in errors)
-    field = ".".join(map(str, errors[0]["loc"])) if errors else None
-    return ApiError(422, "InvalidRequest", detail, field=field or None)
