@@ -40,7 +40,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
         await broker.connect()
         sessions = make_sessionmaker(engine)
-        app.state.settings = settings
         app.state.sessions = sessions
         app.state.catalogue = Catalogue(sessions)
         app.state.status_hub = hub = StatusHub(settings.database_url)
