@@ -85,6 +85,9 @@ def test_cancel_while_pending_cancels_the_provider_job_and_while_running_ignores
 def test_cancel_racing_completion_never_lets_a_late_result_overwrite_it(tmp_path: Path) -> None:
     with stack(tmp_path) as s:
         ids = [s.post(i) for i in range(20)]
+        # start canceling once the jobs are finishing (a slow machine may take a while to get there) ...
+        s.wait_until(lambda: any(s.status(i)["status"] == "SUCCEEDED" for i in ids), timeout=120)
+        ids.append(s.post(20, task_fate="never"))  # ... with one job sure to be canceled at the end
         answers: dict[str, int] = {}
 
         def cancel_all() -> None:  # while the jobs are finishing, one by one
@@ -93,7 +96,6 @@ def test_cancel_racing_completion_never_lets_a_late_result_overwrite_it(tmp_path
                 time.sleep(0.15)
 
         canceler = threading.Thread(target=cancel_all)
-        time.sleep(2)
         canceler.start()
         canceler.join()
         final = s.wait_all(ids)
