@@ -5,7 +5,7 @@ export UV_PYTHON := python3.11
 UV_VERSION := 0.13.9
 UV := python3 -m uv
 
-.PHONY: install run test lint unit clean bench bench-quick
+.PHONY: install run test lint unit contracts clean bench bench-quick
 
 install:  ## uv from PyPI, then every Python dependency from the lock file
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q "uv==$(UV_VERSION)"
@@ -19,6 +19,9 @@ test: install lint  ## unit, integration and end-to-end tests on the real broker
 
 unit: install
 	$(UV) run pytest -m "not integration and not e2e"
+
+contracts: install  ## event JSON Schemas + docs/asyncapi.json from common.events; refuses breaking changes
+	$(UV) run python -m common.contracts
 
 lint:
 	$(UV) run ruff check .

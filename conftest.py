@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -48,3 +49,19 @@ def database_url(postgres_server_url: str) -> str:
     from tests.database import fresh_database
 
     return fresh_database(postgres_server_url, "it")
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` of a real S3-compatible server (any credentials): ``S3_ENDPOINT_URL``
+    if set, else a private moto server from scripts/s3.sh on a free port, stopped at the end."""
+    if url := os.environ.get("S3_ENDPOINT_URL"):
+        yield url
+        return
+    with infra.fresh_dir("dancer-s3-") as data_dir:
+        env = {"S3_DATA_DIR": str(data_dir), "S3_PORT": str(infra.free_port())}
+        try:
+            lines = infra.script("s3.sh", "start", env).splitlines()
+            yield next(line.split("=", 1)[1] for line in lines if line.startswith("S3_ENDPOINT_URL="))
+        finally:
+            infra.script("s3.sh", "stop", env, check=False)

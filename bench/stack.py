@@ -17,7 +17,7 @@ import httpx
 from tests import infra
 from tests.database import fresh_database
 from tests.e2e.images import person_photo
-from tests.stack import STAGES, emulator, process, wait_until_up
+from tests.stack import STAGES, emulator, local_media, process, wait_until_up
 
 TEMPLATE = "AACT.8090e67b.7GAnLsE3Ee-X8Na1j4PL-A.tz-WS-oE"
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELED", "TIMED_OUT", "EXPIRED")
@@ -69,6 +69,7 @@ def stack(
             "GATEWAY_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(port),
             "LOG_LEVEL": "WARNING",
+            **local_media(logs, port),
             **service_env,
         }
         procs = {}

@@ -6,8 +6,11 @@ change the database behind its back.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,12 +22,15 @@ from fastapi import FastAPI
 from gateway import keys
 from gateway.main import create_app
 
+MEDIA_DIR = Path(tempfile.gettempdir()) / f"dancer-test-media-{os.getpid()}"
 CLIENT_TIMEOUT_S = 60  # generous: some tests race many requests through one in-process gateway
 
 
 def gateway_settings(kafka: str, database_url: str, **overrides: Any) -> Settings:
-    """The gateway's settings for these servers (three partitions a topic), with `overrides` on top."""
-    return Settings(kafka_bootstrap_servers=kafka, database_url=database_url, topic_partitions=3, **overrides)
+    """The gateway's settings for these servers (three partitions a topic, the media store in a folder
+    of this test process), with `overrides` on top."""
+    defaults: dict[str, Any] = {"topic_partitions": 3, "media_dir": str(MEDIA_DIR)}
+    return Settings(kafka_bootstrap_servers=kafka, database_url=database_url, **(defaults | overrides))
 
 
 @asynccontextmanager

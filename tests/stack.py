@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-STAGES = ("uploader", "detector", "synthesizer", "poller")
+STAGES = ("uploader", "detector", "synthesizer", "poller", "archiver")
+SUBSCRIBERS = ("notifier",)  # the product's own subscribers of its public events
 FAST_EMULATOR = {
     "EMULATOR_PENDING_SECONDS": "0",
     "EMULATOR_PREPROCESS_SECONDS": "0.2",
@@ -57,6 +58,11 @@ def wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: f
     raise RuntimeError(f"{url} did not come up in {timeout}s:\n{log.read_text()[-3000:]}")
 
 
+def local_media(root: Path, gateway_port: int) -> dict[str, str]:
+    """The media store in a folder of the run, linked through the gateway on `gateway_port`."""
+    return {"MEDIA_DIR": str(root / "media"), "PUBLIC_BASE_URL": f"http://127.0.0.1:{gateway_port}"}
+
+
 @contextmanager
 def emulator(port: int, data_dir: Path, log_dir: Path, **overrides: str) -> Iterator[str]:
     env = {
@@ -74,10 +80,11 @@ def emulator(port: int, data_dir: Path, log_dir: Path, **overrides: str) -> Iter
 
 @contextmanager
 def services(env: Mapping[str, str], gateway_port: int, log_dir: Path) -> Iterator[str]:
-    """The gateway and the four stages, each its own process; yields the gateway's base URL."""
+    """The gateway and the stages, each its own process; yields the gateway's base URL."""
+    env = {**local_media(log_dir, gateway_port), **env}
     with ExitStack() as stack:
-        for stage in STAGES:
-            stack.enter_context(process(stage, env, log_dir))
+        for name in (*STAGES, *SUBSCRIBERS):
+            stack.enter_context(process(name, env, log_dir))
         gateway_env = {**env, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(gateway_port)}
         gateway = stack.enter_context(process("gateway", gateway_env, log_dir))
         url = f"http://127.0.0.1:{gateway_port}"

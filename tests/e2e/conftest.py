@@ -18,6 +18,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+WEBHOOK_SECRET = "whsec_ZTJlLXRlc3RzLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"
+
+
 @pytest.fixture(scope="session")
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("logs")
@@ -47,6 +50,10 @@ def gateway_url(
         "STAGE_CONCURRENCY": "2",
         "IMAGE_URL_ALLOW_HTTP": "true",  # as `make run`: the emulator's own http links are fine
         "IMAGE_URL_ALLOWED_HOSTS": "127.0.0.1",
+        "CALLBACK_URL_ALLOW_HTTP": "true",  # the tests' own webhook receivers listen on this machine
+        "CALLBACK_URL_ALLOWED_HOSTS": "127.0.0.1",
+        "WEBHOOK_BACKOFF_SECONDS": "0.5,1",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
     with stack.services(env, _free_port(), logs) as url:
         yield url

@@ -58,6 +58,10 @@ def test_uploaded_photo_becomes_a_playable_video_of_that_photo(gateway_url: str)
     assert final["status"] == "SUCCEEDED", final
     assert final["taskId"] and final["detection"]["checkPass"] is True
     assert final["uploadedAt"] and final["detectedAt"] and final["submittedAt"] and final["finishedAt"]
+    # The product's own copy, behind its own signed link, with a poster and an expiry.
+    assert final["videoUrl"].startswith(f"{gateway_url}/media/videos/") and final["media"] == "AVAILABLE"
+    assert final["videoExpiresAt"] and final["videoDuration"] and final["provider"] == "dashscope"
+    assert httpx.get(final["posterUrl"], timeout=30).content[:2] == b"\xff\xd8"
     video = httpx.get(final["videoUrl"], timeout=30)
     assert video.status_code == 200 and video.headers["content-type"].startswith("video/mp4")
     with av.open(io.BytesIO(video.content)) as container:

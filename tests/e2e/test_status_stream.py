@@ -12,7 +12,7 @@ from tests.e2e.images import person_photo
 
 pytestmark = pytest.mark.e2e
 TEMPLATE = "AACT.8090e67b.7GAnLsE3Ee-X8Na1j4PL-A.tz-WS-oE"
-ORDER = ["QUEUED", "UPLOADING", "DETECTING", "SUBMITTING", "PENDING", "RUNNING", "SUCCEEDED"]
+ORDER = ["QUEUED", "UPLOADING", "DETECTING", "SUBMITTING", "PENDING", "RUNNING", "ARCHIVING", "SUCCEEDED"]
 
 
 def follow(url: str, deadline_s: float = 120) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ import httpx
 from tests import infra
 from tests.database import migrate
 from tests.e2e.images import person_photo
-from tests.stack import STAGES, emulator, wait_until_up
+from tests.stack import STAGES, emulator, local_media, wait_until_up
 
 TEMPLATE = "AACT.8090e67b.7GAnLsE3Ee-X8Na1j4PL-A.tz-WS-oE"
 _JOINED = re.compile(r"Joined group '\S+' \(generation (\d+)\)")
@@ -49,9 +49,9 @@ class Stack:
     pg_env: dict[str, str] = field(default_factory=dict)
 
     # processes -------------------------------------------------------------
-    def start(self, name: str, replicas: int = 1) -> None:
+    def start(self, name: str, replicas: int = 1, **extra_env: str) -> None:
         log = (self.root / f"{name}.log").open("ab")
-        env = {**os.environ, **self.env}
+        env = {**os.environ, **self.env, **extra_env}
         for _ in range(replicas):
             proc = subprocess.Popen(
                 [sys.executable, "-m", name], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -198,6 +198,7 @@ def stack(root: Path, **overrides: str) -> Iterator[Stack]:
             "RETRY_BASE_SECONDS": "0.2",
             "RETRY_MAX_SECONDS": "2",
             "SHUTDOWN_TIMEOUT_SECONDS": "5",
+            **local_media(root, gateway_port),
             **{k: v for k, v in overrides.items() if not k.startswith("EMULATOR_")},
         }
         exits.callback(s.stop_all)

@@ -63,30 +63,63 @@ class SynthesisSubmitted(Event):
     task_id: str
 
 
-class GenerationCompleted(Event):
-    """Public: the video is ready."""
+class VideoRendered(Event):
+    """The provider made the video; the archiver copies it into the media store before success."""
 
-    topic = topics.GENERATION_COMPLETED
+    topic = topics.VIDEO_RENDERED
     task_id: str
-    video_url: str
+    provider_video_url: str
     video_duration: float | None = None
 
 
-FailedStage = Literal["gateway", "uploader", "detector", "synthesizer", "poller"]
+class PublicEvent(Event):
+    """What every public event tells a subscriber about the generation, without calling the API."""
+
+    client_id: UUID | None = Field(default=None, description="The API client (keys mode), else null.")
+    template_id: str | None = None
+    provider: str | None = Field(default=None, description="Who made the video, e.g. `dashscope`.")
+    timings: dict[str, float] = Field(
+        default_factory=dict,
+        description="Seconds spent per stage (`queued`, `upload`, `detect`, `submit`, `render`, "
+        "`archive`) and `total`; a stage that did not run is absent.",
+    )
 
 
-class GenerationFailed(Event):
+class GenerationCompleted(PublicEvent):
+    """Public: the video is ready, in the product's media store, behind signed links."""
+
+    topic = topics.GENERATION_COMPLETED
+    task_id: str
+    video_url: str = Field(description="The product's signed link to the video (MP4).")
+    video_duration: float | None = Field(default=None, description="Seconds.")
+    poster_url: str | None = Field(default=None, description="A JPEG frame of the video.")
+    video_expires_at: datetime | None = Field(
+        default=None, description="When the video and its links are deleted; null: kept forever."
+    )
+    video_size_bytes: int | None = None
+
+
+FailedStage = Literal["gateway", "uploader", "detector", "synthesizer", "poller", "archiver"]
+
+
+class GenerationFailed(PublicEvent):
     """Public: the generation ended without a video; `code` and `message` say why."""
 
     topic = topics.GENERATION_FAILED
     stage: FailedStage
     code: str
     message: str
-    status: str = "FAILED"
+    status: str = Field(default="FAILED", description="FAILED, TIMED_OUT or EXPIRED.")
+    retryable: bool = Field(
+        default=False, description="True when the same request may succeed later (an outage, a timeout)."
+    )
 
 
-class GenerationCanceled(Event):
+class GenerationCanceled(PublicEvent):
     """Public: the client canceled the generation; no video will come (a late one is ignored)."""
 
     topic = topics.GENERATION_CANCELED
     task_id: str | None = None
+
+
+PUBLIC_EVENTS: tuple[type[PublicEvent], ...] = (GenerationCompleted, GenerationFailed, GenerationCanceled)

@@ -6,12 +6,15 @@ import uuid
 from typing import Any
 
 from common.db.models import TERMINAL, Asset, Generation, Status
+from common.events import Event
+from common.public_events import terminal_event
 
 
 class FakeGenerationStore:
     def __init__(self, *generations: Generation, assets: tuple[Asset, ...] = ()) -> None:
         self.generations = {g.id: g for g in generations}
         self.assets = {a.id: a for a in assets}
+        self.outbox: list[Event] = []  # events stored with the facts they announce
 
     async def load(self, generation_id: uuid.UUID) -> Generation | None:
         return self.generations.get(generation_id)
@@ -27,6 +30,22 @@ class FakeGenerationStore:
             facts["status"] = status
         for name, value in facts.items():
             setattr(generation, name, value)
+        return True
+
+    async def end(
+        self,
+        generation_id: uuid.UUID,
+        status: Status,
+        stage: str,
+        *,
+        retryable: bool = False,
+        links: dict[str, str] | None = None,
+        **facts: Any,
+    ) -> bool:
+        if not await self.record(generation_id, status=status, stage=stage, **facts):
+            return False
+        generation = self.generations[generation_id]
+        self.outbox.append(terminal_event(generation, retryable=retryable, **(links or {})))
         return True
 
 

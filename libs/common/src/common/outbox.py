@@ -12,13 +12,12 @@ import logging
 from contextlib import suppress
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common.db.generations import now
 from common.db.models import OutboxRecord
 from common.events import Event
-from common.messaging import cloudevent_headers
+from common.messaging import cloudevent_headers, schema_path
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +36,15 @@ def add(session: AsyncSession, event: Event, source: str) -> None:
 
 class Relay:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], broker: KafkaBroker, batch: int = 200
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        broker: KafkaBroker,
+        schema_base: str = "",
+        batch: int = 200,
     ) -> None:
         self._sessions = sessions
         self._broker = broker
+        self._schema_base = schema_base.rstrip("/")
         self._batch = batch
         self._wake = asyncio.Event()
 
@@ -64,15 +68,23 @@ class Relay:
             # Sent together, acknowledged together: the producer batches them and keeps their order.
             await asyncio.gather(
                 *(
-                    self._broker.publish(r.payload, topic=r.topic, key=r.key.encode(), headers=r.headers)
+                    self._broker.publish(
+                        r.payload, topic=r.topic, key=r.key.encode(), headers=self._headers(r.headers)
+                    )
                     for r in records
                 )
             )
             ids = [r.id for r in records]
             await session.execute(
-                update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=now())
+                update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=func.now())
             )
             return len(records)
+
+    def _headers(self, stored: dict[str, str]) -> dict[str, str]:
+        """The stored headers plus `ce_dataschema`, the JSON Schema's address in this deployment."""
+        if not self._schema_base or "ce_type" not in stored:
+            return stored
+        return {**stored, "ce_dataschema": self._schema_base + schema_path(stored["ce_type"])}
 
     async def run(self, idle_seconds: float = 0.5) -> None:
         failures = 0

@@ -58,10 +58,55 @@ class Settings(BaseSettings):
     retry_max_seconds: float = Field(default=60.0, gt=0)
     # On SIGTERM: stop consuming, finish in-flight work for up to this long, commit, exit.
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0)
+    # --- results that last: the media store ---
+    # Where clients reach the gateway: media links and event schema links are made from it.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # `local`: files under `media_dir`, served by the gateway. `s3`: any S3-compatible object storage.
+    media_backend: Literal["local", "s3"] = "local"
+    media_dir: str = ".data/media"
+    # Signs the product's media links (HMAC-SHA256); set a long random value in production.
+    media_signing_key: SecretStr = SecretStr("dev-media-signing-key")
+    # How long videos, posters and their links last after the video is stored; 0 keeps them forever.
+    media_retention_seconds: float = Field(default=30 * 24 * 3600, ge=0)
+    # A photo is deleted this long after its generation ended (the provider has its own copy by then);
+    # 0 keeps photos forever.
+    photo_retention_seconds: float = Field(default=24 * 3600, ge=0)
+    retention_interval_seconds: float = Field(default=60.0, gt=0)
+    s3_endpoint_url: str = ""  # empty: AWS itself; e.g. https://oss-cn-beijing.aliyuncs.com, MinIO's URL
+    s3_bucket: str = "dancer-media"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: SecretStr = SecretStr("")
+    s3_secret_access_key: SecretStr = SecretStr("")
+    # A media link answers with a redirect to a presigned S3 URL valid this long.
+    s3_presign_seconds: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # One S3 call gives up after this long (then the work is tried again later, nothing is lost).
+    s3_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The archiver refuses a provider video larger than this, or longer than `max_video_seconds`.
+    max_video_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    max_video_seconds: float = Field(default=120.0, gt=0)
+    archive_timeout_seconds: float = Field(default=120.0, gt=0)
+    # --- signed webhooks ---
+    # Standard Webhooks secret (`whsec_` + base64); every delivery is signed with it.
+    webhook_secret: SecretStr = SecretStr("whsec_ZGV2LXdlYmhvb2stc2lnbmluZy1rZXktY2hhbmdlLW1l")
+    # Seconds between delivery attempts (the last repeats until `webhook_give_up_seconds`).
+    webhook_backoff_seconds: str = "5,30,120,600,1800,3600,7200,14400"
+    webhook_give_up_seconds: float = Field(default=26 * 3600, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Callback URLs: https to public addresses only, unless relaxed like image URLs.
+    callback_url_allow_http: bool = False
+    callback_url_allowed_hosts: str = ""
 
     @property
     def image_url_hosts(self) -> frozenset[str]:
         return _csv(self.image_url_allowed_hosts)
+
+    @property
+    def callback_url_hosts(self) -> frozenset[str]:
+        return _csv(self.callback_url_allowed_hosts)
+
+    @property
+    def webhook_backoff(self) -> list[float]:
+        return [float(part) for part in self.webhook_backoff_seconds.split(",") if part.strip()]
 
     @property
     def cors_origin_list(self) -> list[str]:

@@ -2,10 +2,13 @@
 
 A stage supplies a name (= package = consumer group = process name), the topic and event type it
 consumes, and a use case. What happens to a message:
-- processed: the use case stores its work, the next event is published, then the offset commits;
+- processed: the use case stores its work, the next event is published, then the offset commits; a
+  generation that ends is ended with its public event in one transaction (the outbox), and the
+  stage's relay publishes it;
 - retryable provider error (429, 5xx, timeout): stored as a retry with a due time, offset commits,
   a background loop tries again with jittered backoff; after `retry_attempts` failures (429s not
-  counted) or `throttled_attempts` attempts in all, the generation fails with the last error;
+  counted) or `throttled_attempts` attempts in all, the generation fails with the last error
+  (`retryable`: the client may try again later);
 - database or broker unavailable: the message is handed back (nack) and redelivered, never lost;
 - unparseable message or a bug: the original bytes go to the dead-letter topic with the error, and
   the generation (named by the message key) is marked FAILED, so the partition keeps flowing.
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
@@ -34,10 +36,13 @@ from common.db.generations import SqlGenerationStore, fail
 from common.db.rate_limits import AccountRates
 from common.db.session import make_engine, make_sessionmaker
 from common.events import Event, FailedStage
-from common.messaging import ensure_topics, make_broker, publish
+from common.media import MediaStore, MediaUnavailable, make_media_store
+from common.messaging import make_broker, publish
+from common.outbox import Relay
 from common.providers.dashscope import DashScopeClient
 from common.providers.errors import RetryableProviderError
 from common.retries import DueRetry, RetryStore, backoff
+from common.service import Loop, consumer_app
 from common.settings import Settings, load_settings
 
 E = TypeVar("E", bound=Event)
@@ -52,6 +57,9 @@ class StageContext:
     broker: KafkaBroker
     sessions: async_sessionmaker[AsyncSession]
     dashscope: DashScopeClient
+    relay: Relay
+    media: MediaStore
+    http: httpx.AsyncClient  # for calls that are no provider API's (e.g. fetching a provider's file)
 
 
 UseCase = Callable[[StageContext, E], Awaitable[Event | None]]
@@ -59,10 +67,17 @@ Background = Callable[[StageContext], Coroutine[None, None, None]]
 
 
 def is_infrastructure(exc: BaseException) -> bool:
-    """The database or broker is unreachable: the work can succeed later, unchanged."""
+    """The database, broker or media store is unreachable: the work can succeed later, unchanged."""
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    infra = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, KafkaError, OSError)
+    infra = (
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        KafkaError,
+        OSError,
+        MediaUnavailable,
+    )
     return isinstance(exc, infra)
 
 
@@ -114,9 +129,12 @@ class Stage(Generic[E]):
                 )
                 return
             message = f"{exc.message} (gave up after {attempts} attempts)"
-            next_event = await self._fail(event.generation_id, exc.code, message)
+            await self._fail(event.generation_id, exc.code, message, retryable=True)
+            next_event = None
+        finally:
+            self.ctx.relay.wake()  # whatever the use case committed to the outbox goes out now
         if next_event is not None:
-            await publish(self.ctx.broker, next_event, self.ctx.name)
+            await publish(self.ctx.broker, next_event, self.ctx.name, self.ctx.settings.public_base_url)
         if attempts:
             await self.retries.done(event.generation_id)
 
@@ -142,9 +160,11 @@ class Stage(Generic[E]):
             await self._fail(event.generation_id, "InternalError", f"{type(exc).__name__}: {exc}")
             await self.retries.done(event.generation_id)
 
-    async def _fail(self, generation_id: Any, code: str, message: str) -> Event | None:
+    async def _fail(self, generation_id: Any, code: str, message: str, retryable: bool = False) -> None:
         store = SqlGenerationStore(self.ctx.sessions)
-        return await fail(store, generation_id, cast(FailedStage, self.ctx.name), code, message)
+        stage = cast(FailedStage, self.ctx.name)
+        await fail(store, generation_id, stage, code, message, retryable=retryable)
+        self.ctx.relay.wake()
 
     async def _dead_letter(self, record: Any, body: bytes, error: BaseException) -> None:
         await dead_letter.send(
@@ -159,11 +179,7 @@ class Stage(Generic[E]):
         )
         generation_id = dead_letter.generation_id_of(record.key)
         if generation_id is not None:
-            failed = await self._fail(
-                generation_id, "UnprocessableMessage", f"{type(error).__name__}: {error}"
-            )
-            if failed is not None:
-                await publish(self.ctx.broker, failed, self.ctx.name)
+            await self._fail(generation_id, "UnprocessableMessage", f"{type(error).__name__}: {error}")
 
 
 def stage_app(
@@ -191,7 +207,17 @@ def stage_app(
         attempts=1,  # one attempt per call: retries are scheduled by the stage, off the partition
         pace=AccountRates(sessions, rates),
     )
-    ctx = StageContext(name=name, settings=settings, broker=broker, sessions=sessions, dashscope=dashscope)
+    relay = Relay(sessions, broker, schema_base=settings.public_base_url)
+    ctx = StageContext(
+        name=name,
+        settings=settings,
+        broker=broker,
+        sessions=sessions,
+        dashscope=dashscope,
+        relay=relay,
+        media=make_media_store(settings),  # connects on first use
+        http=http,
+    )
     stage = Stage(ctx, event_type, use_case)
     broker.subscriber(
         topic,
@@ -200,32 +226,10 @@ def stage_app(
         max_workers=settings.stage_concurrency,
         auto_offset_reset="earliest",
     )(stage.on_message)
-    tasks: list[asyncio.Task[None]] = []
-    app = FastStream(broker)
-
-    @app.on_startup
-    async def create_topics() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
-
-    @app.after_startup
-    async def start_background() -> None:
-        tasks.append(asyncio.create_task(stage.retry_forever(), name=f"{name}-retries"))
-        if background is not None:
-            tasks.append(asyncio.create_task(background(ctx), name=f"{name}-background"))
-
-    @app.on_shutdown
-    async def stop_background() -> None:
-        for task in tasks:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
-
-    @app.after_shutdown
-    async def close_clients() -> None:
-        await http.aclose()
-        await engine.dispose()
-
-    return app
+    loops: list[Loop] = [(f"{name}-outbox-relay", relay.run), (f"{name}-retries", stage.retry_forever)]
+    if background is not None:
+        loops.append((f"{name}-background", lambda: background(ctx)))
+    return consumer_app(broker, settings, loops, [http.aclose, ctx.media.close, engine.dispose])
 
 
 def run(app: FastStream) -> None:

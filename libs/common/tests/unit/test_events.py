@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 from common import topics
-from common.events import GenerationCompleted, ImageUploaded
+from common.events import GenerationCompleted, GenerationFailed, ImageUploaded
 from common.messaging import cloudevent_headers
 from pydantic import ValidationError
 
@@ -27,9 +27,20 @@ def test_events_are_frozen_and_name_their_topic() -> None:
 
 def test_cloudevent_headers_follow_the_kafka_binary_binding() -> None:
     event = GenerationCompleted(generation_id=uuid.uuid4(), task_id="t", video_url="u")
-    headers = cloudevent_headers(event, "poller")
+    headers = cloudevent_headers(event, "archiver", "https://api.example.com/")
     assert headers["ce_specversion"] == "1.0"
-    assert headers["ce_type"] == "com.dancer.GenerationCompleted"
-    assert headers["ce_source"] == "/dancer/poller"
+    assert headers["ce_type"] == "com.dancer.GenerationCompleted.v1"
+    assert headers["ce_source"] == "/dancer/archiver"
     assert headers["ce_subject"] == str(event.generation_id)
+    assert headers["ce_dataschema"] == "https://api.example.com/schemas/events/GenerationCompleted.v1.json"
     assert {"ce_id", "ce_time"} <= headers.keys()
+
+
+def test_the_same_fact_keeps_its_id_and_another_fact_gets_another() -> None:
+    generation_id = uuid.uuid4()
+    first = GenerationCompleted(generation_id=generation_id, task_id="t", video_url="u")
+    again = GenerationCompleted(generation_id=generation_id, task_id="t", video_url="u2")  # redelivered
+    failed = GenerationFailed(generation_id=generation_id, stage="poller", code="c", message="m")
+    other = GenerationCompleted(generation_id=uuid.uuid4(), task_id="t", video_url="u")
+    ids = [cloudevent_headers(e, "archiver")["ce_id"] for e in (first, again, failed, other)]
+    assert ids[0] == ids[1] and len(set(ids)) == 3

@@ -36,7 +36,8 @@ async def detect_person(
             detect_request_id=exc.request_id,
             detected_at=now(),
         )
-        return await fail(store, event.generation_id, "detector", exc.code, exc.message)
+        await fail(store, event.generation_id, "detector", exc.code, exc.message)
+        return None
 
     await store.record(
         event.generation_id,
@@ -47,7 +48,8 @@ async def detect_person(
         detected_at=now(),
     )
     if not detection.check_pass:
-        return await fail(store, event.generation_id, "detector", REJECTED, detection.reason)
+        await fail(store, event.generation_id, "detector", REJECTED, detection.reason)
+        return None
     return _accepted(event, detection.bodystyle)
 
 

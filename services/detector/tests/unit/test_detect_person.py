@@ -39,15 +39,20 @@ async def test_accepted_photo_moves_on_with_its_bodystyle() -> None:
 async def test_rejected_photo_fails_with_the_providers_reason() -> None:
     g = generation()
     detector = FakeDetector(Detection(False, "", "no human detect", "req-2"))
-    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), detector)
+    store = FakeGenerationStore(g)
+    assert await detect_person(_uploaded(g.id), store, detector) is None
+    [event] = store.outbox  # announced with the failure, in one transaction
     assert isinstance(event, GenerationFailed) and event.message == "no human detect"
+    assert event.stage == "detector" and not event.retryable
     assert (g.status, g.check_pass, g.error_message) == (Status.FAILED, False, "no human detect")
 
 
 async def test_photo_refused_with_http_400_fails_the_same_way() -> None:
     g = generation()
     error = PermanentProviderError("InvalidFile.Resolution", "The image resolution is invalid", status=400)
-    event = await detect_person(_uploaded(g.id), FakeGenerationStore(g), FakeDetector(error))
+    store = FakeGenerationStore(g)
+    assert await detect_person(_uploaded(g.id), store, FakeDetector(error)) is None
+    [event] = store.outbox
     assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Resolution"
     assert (g.status, g.check_pass, g.error_code) == (Status.FAILED, False, "InvalidFile.Resolution")
 

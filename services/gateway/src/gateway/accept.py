@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Protocol
 
 from common import outbox
 from common.db.models import Asset, Client, Generation, Status
@@ -24,7 +25,12 @@ from gateway.idempotency import Claim, claim_key
 from gateway.photos import Photo, check_size
 
 ASSET_SCHEME = "asset://"
+EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/bmp": ".bmp", "image/webp": ".webp"}
 SOURCE = "gateway"
+
+
+class PhotoFiles(Protocol):
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,22 +43,27 @@ def asset_url(asset_id: uuid.UUID) -> str:
     return f"{ASSET_SCHEME}{asset_id}"
 
 
-def new_asset(photo: Photo) -> Asset:
+async def new_asset(photo: Photo, media: PhotoFiles) -> Asset:
+    """The photo's row, its bytes put in the media store first (the caller's transaction commits the
+    row only after that, so a row never names a missing photo)."""
+    asset_id = uuid.uuid4()
+    key = f"photos/{asset_id}{EXTENSIONS.get(photo.content_type, '')}"
+    await media.put_bytes(key, photo.data, photo.content_type)
     return Asset(
-        id=uuid.uuid4(),
+        id=asset_id,
         file_name=photo.file_name,
         content_type=photo.content_type,
         width=photo.width,
         height=photo.height,
         size_bytes=len(photo.data),
         sha256=photo.sha256,
-        data=photo.data,
+        media_key=key,
     )
 
 
-async def store_asset(sessions: async_sessionmaker[AsyncSession], photo: Photo) -> Asset:
-    asset = new_asset(photo)
+async def store_asset(sessions: async_sessionmaker[AsyncSession], photo: Photo, media: PhotoFiles) -> Asset:
     async with sessions.begin() as session:
+        asset = await new_asset(photo, media)
         session.add(asset)
     return asset
 
@@ -69,12 +80,14 @@ def asset_id_of(url: str) -> uuid.UUID | None:
 
 async def accept_generation(
     sessions: async_sessionmaker[AsyncSession],
+    media: PhotoFiles,
     *,
     template: TemplateRef,
     email: str | None,
     photo: Photo | None,
     image_url: str | None,
     photo_limits: PhotoLimits,
+    callback_url: str | None = None,
     client: Client | None,
     limits: clients.Limits,
     idempotency: Claim | None,
@@ -87,17 +100,19 @@ async def accept_generation(
             if earlier is not None:
                 return Accepted(earlier, replayed=True)
         await clients.admit(session, client, limits)
-        asset_id, url = await _image(session, photo, image_url, photo_limits)
+        asset_id, url = await _image(session, photo, image_url, photo_limits, media)
         session.add(
             Generation(
                 id=generation_id,
                 status=Status.QUEUED,
                 stage="gateway",
                 template_id=template.id,
+                provider=template.provider,
                 email=email,
                 client_id=client.id if client else None,
                 asset_id=asset_id,
                 image_url=url,
+                callback_url=callback_url,
             )
         )
         event = GenerationRequested(
@@ -108,10 +123,10 @@ async def accept_generation(
 
 
 async def _image(
-    session: AsyncSession, photo: Photo | None, url: str | None, limits: PhotoLimits
+    session: AsyncSession, photo: Photo | None, url: str | None, limits: PhotoLimits, media: PhotoFiles
 ) -> tuple[uuid.UUID | None, str | None]:
     if photo is not None:
-        asset = new_asset(photo)
+        asset = await new_asset(photo, media)
         session.add(asset)
         await session.flush()
         return asset.id, None

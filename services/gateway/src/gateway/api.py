@@ -4,10 +4,12 @@ camelCase fields. In `keys` mode a client sees only its own generations: another
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from common.db.models import Client, Generation, Status, Template
+from common.media.links import media_url
 from common.providers.photo_limits import UPLOADS
+from common.settings import Settings
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.accept import asset_url, store_asset
 from gateway.cancel import cancel_generation
-from gateway.deps import ClientDep, RelayDep, SessionsDep
+from gateway.deps import ClientDep, MediaDep, RelayDep, SessionsDep, SettingsDep
 from gateway.errors import ApiError
 from gateway.intake import media_type
 from gateway.listing import page_of
@@ -39,6 +41,7 @@ MESSAGES = {
     Status.SUBMITTING: "Submitting the video job.",
     Status.PENDING: "Queued at the provider.",
     Status.RUNNING: "The video is being made.",
+    Status.ARCHIVING: "Saving the video.",
     Status.SUCCEEDED: "The video is ready.",
 }
 
@@ -87,12 +90,13 @@ async def upload_image(
     file: Annotated[UploadFile, File(description="The photo: JPEG, PNG, BMP or WEBP.")],
     sessions: SessionsDep,
     client: ClientDep,
+    media: MediaDep,
     email: Annotated[str | None, Form(description="Accepted for the original's clients; unused.")] = None,
 ) -> AssetUploaded:
     """Store a photo for a later `POST /api/generations` with `ossUrl` = the answer's `ossUrl`."""
     data = await file.read(UPLOADS.max_bytes + 1)
     photo = await run_in_threadpool(check_photo, file.filename, data, UPLOADS)
-    asset = await store_asset(sessions, photo)
+    asset = await store_asset(sessions, photo, media)
     return AssetUploaded(asset_id=asset.id, file_name=asset.file_name, oss_url=asset_url(asset.id))
 
 
@@ -105,6 +109,7 @@ async def upload_image(
 async def list_generations(
     sessions: SessionsDep,
     client: ClientDep,
+    settings: SettingsDep,
     status: Annotated[list[Status] | None, Query(description="Only these statuses.")] = None,
     template_id: Annotated[str | None, Query(alias="templateId", max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -119,7 +124,7 @@ async def list_generations(
         limit=limit,
         after=cursor,
     )
-    return GenerationPage(items=[to_public(g) for g in rows], next_cursor=next_cursor)
+    return GenerationPage(items=[to_public(g, settings) for g in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -129,9 +134,9 @@ async def list_generations(
     responses=problems("GenerationNotFound", "Unauthorized"),
 )
 async def get_generation(
-    generation_id: uuid.UUID, sessions: SessionsDep, client: ClientDep
+    generation_id: uuid.UUID, sessions: SessionsDep, client: ClientDep, settings: SettingsDep
 ) -> GenerationPublic:
-    return to_public(await visible_generation(sessions, generation_id, client))
+    return to_public(await visible_generation(sessions, generation_id, client), settings)
 
 
 @router.post(
@@ -141,12 +146,12 @@ async def get_generation(
     responses=problems("GenerationNotFound", "AlreadyFinished", "Unauthorized"),
 )
 async def cancel(
-    generation_id: uuid.UUID, sessions: SessionsDep, relay: RelayDep, client: ClientDep
+    generation_id: uuid.UUID, sessions: SessionsDep, relay: RelayDep, client: ClientDep, settings: SettingsDep
 ) -> GenerationPublic:
     """Stop a generation: canceled at the provider while its job waits there, ignored after that."""
     generation = await cancel_generation(sessions, generation_id, client.id if client else None)
     relay.wake()
-    return to_public(generation)
+    return to_public(generation, settings)
 
 
 async def visible_generation(
@@ -159,7 +164,7 @@ async def visible_generation(
     return g
 
 
-def to_public(g: Generation) -> GenerationPublic:
+def to_public(g: Generation, settings: Settings) -> GenerationPublic:
     error = GenerationError(code=g.error_code, message=g.error_message or "") if g.error_code else None
     detection = (
         Detection(check_pass=g.check_pass, bodystyle=g.bodystyle, reason=g.detect_reason)
@@ -173,7 +178,8 @@ def to_public(g: Generation) -> GenerationPublic:
         template_id=g.template_id,
         task_id=g.task_id,
         task_status=g.task_status,
-        video_url=g.video_url,
+        provider=g.provider,
+        **_media(g, settings),
         message=g.error_message if error else MESSAGES.get(g.status, g.status.value),
         check_pass=g.check_pass,
         detection=detection,
@@ -186,3 +192,19 @@ def to_public(g: Generation) -> GenerationPublic:
         submitted_at=g.submitted_at,
         finished_at=g.finished_at,
     )
+
+
+def _media(g: Generation, settings: Settings) -> dict[str, Any]:
+    """The video's links while it is kept; once retention deleted it, EXPIRED instead of dead links."""
+    facts: dict[str, Any] = {"video_expires_at": g.video_expires_at, "video_duration": g.video_duration}
+    if g.video_key is None:
+        return facts | {"video_url": None, "poster_url": None, "media": None}
+    if g.media_expired_at is not None:
+        return facts | {"video_url": None, "poster_url": None, "media": "EXPIRED"}
+    key = settings.media_signing_key.get_secret_value()
+    base = settings.public_base_url
+
+    def link(media_key: str | None) -> str | None:
+        return media_url(base, key, media_key, g.video_expires_at) if media_key else None
+
+    return facts | {"video_url": link(g.video_key), "poster_url": link(g.poster_key), "media": "AVAILABLE"}

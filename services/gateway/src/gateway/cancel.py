@@ -10,7 +10,8 @@ import uuid
 from common import outbox
 from common.db.generations import now
 from common.db.models import TERMINAL, Generation, Status
-from common.events import GenerationCanceled
+from common.faults import AFTER_END, crash_point
+from common.public_events import terminal_event
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -43,7 +44,6 @@ async def cancel_generation(
         generation.finished_at = generation.updated_at = now()
         generation.next_poll_at = None
         generation.provider_cancel_due = generation.task_id is not None
-        outbox.add(
-            session, GenerationCanceled(generation_id=generation_id, task_id=generation.task_id), SOURCE
-        )
+        outbox.add(session, terminal_event(generation), SOURCE)
+    crash_point(AFTER_END)
     return generation

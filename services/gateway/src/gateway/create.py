@@ -9,20 +9,20 @@ from typing import Annotated
 
 from common.providers.photo_limits import UPLOADS, photo_limits
 from common.settings import Settings
+from common.urls import UrlRefused, check_callback_url, check_image_url
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from gateway import clients
 from gateway.accept import accept_generation
-from gateway.deps import CatalogueDep, ClientDep, RelayDep, SessionsDep, SettingsDep
+from gateway.deps import CatalogueDep, ClientDep, MediaDep, RelayDep, SessionsDep, SettingsDep
 from gateway.errors import ApiError, invalid_fields
 from gateway.idempotency import Claim, check_key, request_hash
 from gateway.intake import Upload, is_json, media_type, read_form, read_json
 from gateway.openapi import CREATE_BODY, PHOTO_PROBLEMS, problems
 from gateway.photos import Photo, check_photo
 from gateway.schemas import GenerationAccepted, GenerationCreate
-from gateway.urls import check_image_url
 
 router = APIRouter(prefix="/api")
 _BY_ID = {"generation_id": "$response.body#/generationId"}
@@ -53,6 +53,7 @@ ACCEPTED_MESSAGE = "Accepted: the photo is queued; follow Location or its /event
             "AmbiguousImage",
             "UnknownAsset",
             "InvalidImageUrl",
+            "InvalidCallbackUrl",
             "Unauthorized",
             "IdempotencyKeyReused",
             "RateLimited",
@@ -70,14 +71,17 @@ async def create_generation(
     settings: SettingsDep,
     client: ClientDep,
     catalogue: CatalogueDep,
+    media: MediaDep,
     idempotency_key: Annotated[
         str | None,
         Header(description="Retry-safe: the same key and body give back the same generation (24 h)."),
     ] = None,
 ) -> GenerationAccepted:
-    """Multipart (`file`, `templateId`, `email`, `ossUrl`, `imageUrl`) or JSON (the same but `file`).
+    """Multipart (`file`, `templateId`, `email`, `ossUrl`, `imageUrl`, `callbackUrl`) or JSON (the same
+    but `file`).
 
-    Exactly one image: a `file`, an `ossUrl` (from POST /api/uploads/image) or an `imageUrl`."""
+    Exactly one image: a `file`, an `ossUrl` (from POST /api/uploads/image) or an `imageUrl`.
+    `callbackUrl` (optional; else the client's default) gets a signed webhook when the generation ends."""
     body, upload = await _read(request, settings)
     sources = [
         name
@@ -103,6 +107,9 @@ async def create_generation(
         photo = await run_in_threadpool(check_photo, upload.file_name, upload.data, limits)
     else:
         image_url = await _checked_url(body, settings)
+    callback_url = await _checked_callback_url(body, settings)
+    if callback_url is None and client is not None:
+        callback_url = client.callback_url
     claim = None
     if idempotency_key is not None:
         fields = body.model_dump(by_alias=True)
@@ -114,10 +121,12 @@ async def create_generation(
         )
     accepted = await accept_generation(
         sessions,
+        media,
         template=template,
         email=body.email,
         photo=photo,
         image_url=image_url,
+        callback_url=callback_url,
         photo_limits=limits,
         client=client,
         limits=clients.limits_of(client, settings.client_rate_per_minute, settings.client_max_in_flight),
@@ -161,6 +170,23 @@ async def _checked_url(body: GenerationCreate, settings: Settings) -> str:
     assert url is not None
     if url.startswith("asset://"):
         return url
-    return await check_image_url(
-        url, allow_http=settings.image_url_allow_http, allowed_hosts=settings.image_url_hosts, field=field
-    )
+    try:
+        return await check_image_url(
+            url, allow_http=settings.image_url_allow_http, allowed_hosts=settings.image_url_hosts, field=field
+        )
+    except UrlRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.detail, field=exc.field) from exc
+
+
+async def _checked_callback_url(body: GenerationCreate, settings: Settings) -> str | None:
+    if body.callback_url is None:
+        return None
+    try:
+        checked = await check_callback_url(
+            body.callback_url,
+            allow_http=settings.callback_url_allow_http,
+            allowed_hosts=settings.callback_url_hosts,
+        )
+    except UrlRefused as exc:
+        raise ApiError(exc.status, exc.code, exc.detail, field=exc.field) from exc
+    return checked.url

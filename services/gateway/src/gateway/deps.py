@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from common.db.models import Client
+from common.media import MediaStore
 from common.outbox import Relay
 from common.settings import Settings
 from fastapi import Depends, Header, Request
@@ -18,6 +19,11 @@ from gateway.status_hub import StatusHub
 async def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     sessions: async_sessionmaker[AsyncSession] = request.app.state.sessions
     return sessions
+
+
+async def _media(request: Request) -> MediaStore:
+    media: MediaStore = request.app.state.media
+    return media
 
 
 async def _relay(request: Request) -> Relay:
@@ -38,6 +44,7 @@ async def _catalogue(request: Request) -> Catalogue:
 CatalogueDep = Annotated[Catalogue, Depends(_catalogue)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessions)]
 RelayDep = Annotated[Relay, Depends(_relay)]
+MediaDep = Annotated[MediaStore, Depends(_media)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from common.media import MediaUnavailable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -127,6 +128,17 @@ def install(app: FastAPI) -> None:
             503,
             "ServiceUnavailable",
             "The service cannot reach its database right now; nothing was stored. Try again shortly.",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(MediaUnavailable)
+    async def media_unavailable(request: Request, exc: MediaUnavailable) -> JSONResponse:
+        """The media store can't be reached: nothing was accepted (the transaction rolled back)."""
+        log.warning("media store unavailable on %s %s: %r", request.method, request.url.path, exc)
+        return problem(
+            503,
+            "MediaUnavailable",
+            "The photo could not be stored right now; nothing was accepted. Try again shortly.",
             headers={"Retry-After": "5"},
         )
 

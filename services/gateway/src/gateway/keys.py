@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from common.db.models import Client
 from common.db.session import make_engine, make_sessionmaker
-from common.settings import load_settings
+from common.settings import Settings, load_settings
+from common.urls import UrlRefused, check_callback_url
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +24,11 @@ Sessions = async_sessionmaker[AsyncSession]
 
 
 async def create_client(
-    sessions: Sessions, name: str, rate_per_minute: float | None = None, max_in_flight: int | None = None
+    sessions: Sessions,
+    name: str,
+    rate_per_minute: float | None = None,
+    max_in_flight: int | None = None,
+    callback_url: str | None = None,
 ) -> tuple[Client, str]:
     key = clients.new_key()
     client = Client(
@@ -33,6 +38,7 @@ async def create_client(
         key_prefix=key[:PREFIX_LENGTH],
         rate_per_minute=rate_per_minute,
         max_in_flight=max_in_flight,
+        callback_url=callback_url,
     )
     async with sessions.begin() as session:
         session.add(client)  # (its created_at comes back with the INSERT's RETURNING)
@@ -69,7 +75,7 @@ def _row(c: Client) -> str:
     )
     return (
         f"{c.id}  {c.name}  {c.key_prefix}  created {created}  revoked {revoked}  "
-        f"rate/min {rate}  max in flight {in_flight}"
+        f"rate/min {rate}  max in flight {in_flight}  callback {c.callback_url or '-'}"
     )
 
 
@@ -80,18 +86,30 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.add_argument("--rate-per-minute", type=float, help="default: CLIENT_RATE_PER_MINUTE")
     create.add_argument("--max-in-flight", type=int, help="default: CLIENT_MAX_IN_FLIGHT")
+    create.add_argument(
+        "--callback-url",
+        help="webhook URL for the client's generations that name none (CALLBACK_URL_* rules)",
+    )
     commands.add_parser("list", help="the clients and their limits (never their keys)")
     revoke = commands.add_parser("revoke", help="revoke a client's key at once")
     revoke.add_argument("client", metavar="CLIENT_ID_OR_PREFIX")
     return p
 
 
-async def run(args: argparse.Namespace, database_url: str) -> None:
-    engine = make_engine(database_url, pool_size=1)
+async def run(args: argparse.Namespace, settings: Settings) -> None:
+    if args.command == "create" and args.callback_url is not None:
+        await check_callback_url(
+            args.callback_url,
+            allow_http=settings.callback_url_allow_http,
+            allowed_hosts=settings.callback_url_hosts,
+        )
+    engine = make_engine(settings.database_url, pool_size=1)
     sessions = make_sessionmaker(engine)
     try:
         if args.command == "create":
-            client, key = await create_client(sessions, args.name, args.rate_per_minute, args.max_in_flight)
+            client, key = await create_client(
+                sessions, args.name, args.rate_per_minute, args.max_in_flight, args.callback_url
+            )
             print(f"client id: {client.id}\nkey: {key}\nStore the key now: it is not shown again.")
         elif args.command == "list":
             for c in await list_clients(sessions):
@@ -109,9 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not all(limit is None or limit > 0 for limit in limits):  # (nan is not > 0 either)
         p.error("--rate-per-minute and --max-in-flight must be more than 0")
     try:
-        asyncio.run(run(args, load_settings().database_url))
+        asyncio.run(run(args, load_settings()))
     except LookupError as exc:
         p.exit(1, f"dancer-keys: {exc}\n")
+    except UrlRefused as exc:
+        p.error(f"--callback-url: {exc.detail}")
     return 0
 
 

@@ -10,16 +10,18 @@ from contextlib import asynccontextmanager, suppress
 import uvicorn
 from common import logging as service_logging
 from common.db.session import make_engine, make_sessionmaker
+from common.media import make_media_store
 from common.messaging import ensure_topics, make_broker
 from common.outbox import Relay
 from common.settings import Settings, load_settings
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from gateway import api, create, errors, openapi, problem_pages, status_events
+from gateway import api, create, deliveries, errors, media, openapi, problem_pages, status_events
 from gateway.body_limit import BodyLimit
 from gateway.catalogue import Catalogue
 from gateway.idempotency import forget_expired_forever
+from gateway.schemas_route import router as event_schemas_router
 from gateway.status_hub import StatusHub
 
 NAME = "gateway"
@@ -44,7 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.catalogue = Catalogue(sessions)
         app.state.status_hub = hub = StatusHub(settings.database_url)
         await hub.start()
-        app.state.relay = relay = Relay(sessions, broker)
+        app.state.media = media_store = make_media_store(settings)  # an S3 store connects on first use
+        app.state.relay = relay = Relay(sessions, broker, schema_base=settings.public_base_url)
         tasks = [
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(
@@ -60,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await task
             await broker.stop()
             await hub.stop()
+            await media_store.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -70,7 +74,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(create.router)
     app.include_router(api.router)
     app.include_router(status_events.router)
+    app.include_router(deliveries.router)
+    app.include_router(media.router)
     app.include_router(problem_pages.router)
+    app.include_router(event_schemas_router)
     openapi.install(app, settings)
     if settings.cors_origin_list:
         app.add_middleware(

@@ -34,6 +34,12 @@ PROBLEMS: dict[str, ProblemType] = {
             "Image URL refused",
             "The URL is malformed or its host is not allowed.",
         ),
+        (
+            "InvalidCallbackUrl",
+            400,
+            "Callback URL refused",
+            "The callback URL is malformed or its host is not allowed.",
+        ),
         ("EmptyFile", 400, "Empty file", "The uploaded file has no bytes."),
         (
             "CorruptImage",
@@ -44,19 +50,27 @@ PROBLEMS: dict[str, ProblemType] = {
         ("ImageTooSmall", 400, "Image too small", "A side of the photo is below the provider's minimum."),
         ("ImageTooLarge", 400, "Image too large", "A side of the photo is above the provider's maximum."),
         ("ImageAspectRatio", 400, "Aspect ratio out of range", "The photo is too wide or too tall."),
-        # 401/403/404/405/406/409
+        # 401/403/404/405/406/409/410
         (
             "Unauthorized",
             401,
             "API key required",
             "Send a key as `Authorization: Bearer` or `X-API-Key`.",
         ),
+        (
+            "MediaLinkInvalid",
+            403,
+            "Invalid media link",
+            "The media link's signature does not match; use the link exactly as the API gave it.",
+        ),
         ("NotFound", 404, "Not found", "There is no such resource."),
         ("GenerationNotFound", 404, "Generation not found", "No generation with this id is visible to you."),
+        ("MediaNotFound", 404, "Media not found", "No video or image is stored under this link."),
         ("MethodNotAllowed", 405, "Method not allowed", "The resource exists; see the `Allow` header."),
         ("NotAcceptable", 406, "Not acceptable", "The resource cannot answer in the requested media type."),
         ("AlreadyFinished", 409, "Already finished", "The generation already ended; it cannot be canceled."),
         ("IdempotencyKeyReused", 409, "Idempotency key reused", "This key was used with a different body."),
+        ("MediaExpired", 410, "Media expired", "The video was deleted after its retention period."),
         ("InvalidRequest", 422, "Invalid field", "A field is missing or has the wrong shape or value."),
         # 413/415/429
         ("FileTooLarge", 413, "File too large", "The photo is over the size limit."),
@@ -68,6 +82,12 @@ PROBLEMS: dict[str, ProblemType] = {
         # 5xx
         ("InternalError", 500, "Internal error", "An unexpected error; quote the request id."),
         ("ServiceUnavailable", 503, "Service unavailable", "The request could not be stored; try again."),
+        (
+            "MediaUnavailable",
+            503,
+            "Media storage unavailable",
+            "The media storage cannot be reached right now; try again after `Retry-After` seconds.",
+        ),
     ]
 }
 

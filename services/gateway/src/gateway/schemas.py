@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from common.db.models import Status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -36,8 +37,14 @@ class GenerationCreate(Schema):
         default=None, max_length=2048, description="An asset:// URL from POST /api/uploads/image, or oss://."
     )
     image_url: str | None = Field(default=None, max_length=2048, description="An https:// URL of the photo.")
+    callback_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="An https:// URL that gets a signed webhook (Standard Webhooks) when the generation "
+        "ends; by default the client's own.",
+    )
 
-    @field_validator("email", "oss_url", "image_url", mode="before")
+    @field_validator("email", "oss_url", "image_url", "callback_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
@@ -69,7 +76,19 @@ class GenerationPublic(Schema):
     template_id: str
     task_id: str | None
     task_status: str | None
-    video_url: str | None
+    provider: str
+    video_url: str | None = Field(
+        description="The product's own signed link to the video (MP4), valid until `videoExpiresAt`; "
+        "null until SUCCEEDED, and again once the video was deleted (`media` EXPIRED)."
+    )
+    poster_url: str | None = Field(description="A JPEG frame of the video, signed like `videoUrl`.")
+    video_expires_at: datetime | None = Field(
+        description="When the video and its links are deleted (the retention); null: kept forever."
+    )
+    video_duration: float | None = Field(description="Seconds.")
+    media: Literal["AVAILABLE", "EXPIRED"] | None = Field(
+        description="AVAILABLE once the video is stored; EXPIRED after retention deleted it; else null."
+    )
     message: str | None
     check_pass: bool | None = Field(description="The original's field; also in `detection`.")
     detection: Detection | None
@@ -94,6 +113,34 @@ class AssetUploaded(Schema):
     asset_id: uuid.UUID
     file_name: str
     oss_url: str
+
+
+class WebhookAttemptPublic(Schema):
+    at: datetime
+    status_code: int | None = Field(description="The receiver's HTTP status; null if none was received.")
+    error: str | None = Field(
+        description="Why the attempt failed when there was no status (or a refused URL)."
+    )
+    duration_ms: int
+
+
+class WebhookDeliveryPublic(Schema):
+    """A webhook for one terminal event of a generation, to one URL, and its attempts so far."""
+
+    webhook_id: str = Field(description="The `webhook-id` header: the same on every attempt; dedupe on it.")
+    event_type: str = Field(
+        description="`generation.completed`, `generation.failed` or `generation.canceled`."
+    )
+    url: str
+    status: Literal["pending", "delivered", "failed"] = Field(
+        description="`failed`: given up (the retry window ran out, or the receiver answered 410 Gone)."
+    )
+    attempt_count: int
+    next_attempt_at: datetime | None = Field(description="When it is tried next; null once it has ended.")
+    delivered_at: datetime | None
+    gave_up_at: datetime | None
+    created_at: datetime
+    attempts: list[WebhookAttemptPublic] = Field(description="Every failed or successful try, oldest first.")
 
 
 class Problem(BaseModel):

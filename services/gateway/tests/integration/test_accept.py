@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer
 from common import topics
 from emulators.testing import make_photo
 
-from tests.gateway_app import in_process_gateway
+from tests.gateway_app import MEDIA_DIR, in_process_gateway, sql
 
 pytestmark = pytest.mark.integration
 TEMPLATE = "AACT.1f3c9a22.Bq7nWmR2Tk-Zx4Ha9sPe-Q.k2-JD-pL"
@@ -40,11 +40,12 @@ async def _events(bootstrap: str, generation_id: str) -> list[tuple[bytes, dict[
 
 
 async def test_accepted_request_is_stored_and_published_keyed_by_its_id(
-    api: httpx.AsyncClient, kafka_bootstrap_servers: str
+    api: httpx.AsyncClient, kafka_bootstrap_servers: str, database_url: str
 ) -> None:
+    photo = make_photo()
     answer = await api.post(
         "/api/generations",
-        files={"file": ("me.png", make_photo(), "image/png")},
+        files={"file": ("me.png", photo, "image/png")},
         data={"templateId": TEMPLATE, "email": "a@b.c"},
     )
     assert answer.status_code == 202
@@ -55,9 +56,17 @@ async def test_accepted_request_is_stored_and_published_keyed_by_its_id(
 
     [(_, headers, body)] = await _events(kafka_bootstrap_servers, generation_id)
     assert (
-        headers["ce_type"] == b"com.dancer.GenerationRequested" and headers["ce_source"] == b"/dancer/gateway"
+        headers["ce_type"] == b"com.dancer.GenerationRequested.v1"
+        and headers["ce_source"] == b"/dancer/gateway"
     )
     assert b'"asset_id"' in body and TEMPLATE.encode() in body
+    # The photo lives in the media store, not in the database.
+    [asset] = await sql(
+        database_url,
+        "SELECT media_key, data FROM assets a JOIN generations g ON g.asset_id = a.id WHERE g.id = $1",
+        uuid.UUID(generation_id),
+    )
+    assert asset["data"] is None and (MEDIA_DIR / asset["media_key"]).read_bytes() == photo
 
 
 async def test_request_with_an_unknown_template_is_neither_stored_nor_published(

@@ -7,7 +7,6 @@ import logging
 
 from common import topics
 from common.events import Event, SynthesisSubmitted
-from common.outbox import Relay
 from common.providers.errors import RetryableProviderError
 from common.stage import StageContext, run, stage_app
 from faststream import FastStream
@@ -27,7 +26,7 @@ async def on_synthesis_submitted(ctx: StageContext, event: SynthesisSubmitted) -
     return None
 
 
-async def poll_round(ctx: StageContext, schedule: PollSchedule, relay: Relay) -> int:
+async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
     """One round: time out overdue jobs, cancel what clients canceled, query due tasks. Returns work done."""
     store = SqlWatchedGenerations(ctx.sessions)
     work = await schedule.time_out_overdue(ctx.settings.poll_deadline_seconds)
@@ -42,26 +41,21 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule, relay: Relay) ->
     due = await schedule.claim_due(ctx.settings.poll_batch_size)
     await asyncio.gather(*(check_task(d, store, ctx.dashscope) for d in due))
     if work or due:
-        relay.wake()
+        ctx.relay.wake()
     return work + len(due)
 
 
 async def poll_forever(ctx: StageContext) -> None:
     schedule = _schedule(ctx)
-    relay = Relay(ctx.sessions, ctx.broker)
-    relay_task = asyncio.create_task(relay.run(), name="poller-outbox-relay")
     tick = min(0.5, ctx.settings.poll_interval_seconds)
-    try:
-        while True:
-            work = 0
-            try:
-                work = await poll_round(ctx, schedule, relay)
-            except Exception:  # keep polling through a database or provider hiccup
-                log.exception("poll round failed")
-            if not work:
-                await asyncio.sleep(tick)
-    finally:
-        relay_task.cancel()
+    while True:
+        work = 0
+        try:
+            work = await poll_round(ctx, schedule)
+        except Exception:  # keep polling through a database or provider hiccup
+            log.exception("poll round failed")
+        if not work:
+            await asyncio.sleep(tick)
 
 
 def create_app() -> FastStream:

@@ -2,7 +2,7 @@ import uuid
 from typing import Any, Protocol
 
 from common.db.generations import GenerationStore
-from common.events import Event
+from common.events import VideoRendered
 from common.providers.dashscope import TaskInfo
 
 
@@ -11,8 +11,8 @@ class TaskQueries(Protocol):
 
 
 class WatchedGenerations(GenerationStore, Protocol):
-    async def finish(self, event: Event, **facts: Any) -> bool:
-        """End the generation with `facts` and store `event` for publishing, atomically.
+    async def rendered(self, event: VideoRendered, **facts: Any) -> bool:
+        """Record the provider's video and store `event` for the archiver, atomically.
 
         Nothing happens (False) when the generation had already ended, e.g. was canceled.
         """

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from common import outbox
 from common.db.generations import SqlGenerationStore, now
 from common.db.models import TERMINAL, Generation, Status
-from common.events import Event, GenerationFailed
-from sqlalchemy import text, update
+from common.events import VideoRendered
+from common.public_events import terminal_event
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 BUCKET = "dashscope-task-queries"
@@ -41,15 +43,6 @@ _CLAIM = text(
             LIMIT :limit
               FOR UPDATE SKIP LOCKED)
     RETURNING g.id, g.task_id
-    """
-)
-_OVERDUE = text(
-    """
-    UPDATE generations SET status = 'TIMED_OUT', stage = 'poller', next_poll_at = NULL, finished_at = now(),
-           updated_at = now(), error_code = 'TimedOut', error_message = :message
-     WHERE id IN (SELECT id FROM generations WHERE status IN ('PENDING', 'RUNNING')
-                   AND submitted_at < now() - make_interval(secs => :deadline) FOR UPDATE SKIP LOCKED)
-    RETURNING id
     """
 )
 _CANCELS = text(
@@ -107,18 +100,24 @@ class PollSchedule:
 
     async def time_out_overdue(self, deadline_seconds: float) -> int:
         message = f"No result from the provider within {deadline_seconds / 60:.0f} minutes."
+        at = now()
         async with self._sessions.begin() as session:
-            rows = (await session.execute(_OVERDUE, {"deadline": deadline_seconds, "message": message})).all()
-            for row in rows:
-                event = GenerationFailed(
-                    generation_id=row.id,
-                    stage="poller",
-                    code="TimedOut",
-                    message=message,
-                    status=Status.TIMED_OUT.value,
+            overdue = (
+                await session.scalars(
+                    select(Generation)
+                    .where(
+                        Generation.status.in_((Status.PENDING, Status.RUNNING)),
+                        Generation.submitted_at < at - timedelta(seconds=deadline_seconds),
+                    )
+                    .with_for_update(skip_locked=True)
                 )
-                outbox.add(session, event, "poller")
-            return len(rows)
+            ).all()
+            for g in overdue:
+                g.status, g.stage, g.next_poll_at = Status.TIMED_OUT, "poller", None
+                g.finished_at = g.updated_at = at
+                g.error_code, g.error_message = "TimedOut", message
+                outbox.add(session, terminal_event(g, retryable=True), "poller")
+            return len(overdue)
 
     async def claim_cancels(self, limit: int) -> list[DueTask]:
         async with self._sessions.begin() as session:
@@ -133,7 +132,7 @@ class PollSchedule:
 
 
 class SqlWatchedGenerations(SqlGenerationStore):
-    """The generation store plus `finish`: the terminal facts and the public event, in one transaction."""
+    """The generation store plus `rendered`: the provider's video and the archiver's event, atomically."""
 
     async def count_retry(self, generation_id: uuid.UUID) -> None:
         async with self._sessions.begin() as session:
@@ -143,7 +142,7 @@ class SqlWatchedGenerations(SqlGenerationStore):
                 .values(retries=Generation.retries + 1)
             )
 
-    async def finish(self, event: Event, **facts: Any) -> bool:
+    async def rendered(self, event: VideoRendered, **facts: Any) -> bool:
         async with self._sessions.begin() as session:
             changed = await session.scalar(
                 update(Generation)

@@ -1,8 +1,9 @@
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from common.db.models import Generation, Status
-from common.events import Event, GenerationCompleted, GenerationFailed
+from common.events import GenerationFailed, VideoRendered
 from common.fakes import FakeGenerationStore, generation
 from common.providers.dashscope import TaskInfo
 from common.providers.errors import RetryableProviderError
@@ -23,9 +24,8 @@ class FakeTasks:
 class FakeWatched(FakeGenerationStore):
     def __init__(self, *generations: Generation) -> None:
         super().__init__(*generations)
-        self.outbox: list[Event] = []
 
-    async def finish(self, event: Event, **facts: Any) -> bool:
+    async def rendered(self, event: VideoRendered, **facts: Any) -> bool:
         if not await self.record(event.generation_id, **facts):
             return False
         self.outbox.append(event)
@@ -40,14 +40,16 @@ def _watched(status: Status = Status.PENDING) -> tuple[FakeWatched, DueTask]:
     return FakeWatched(g), DueTask(g.id, "t-1")
 
 
-async def test_finished_task_completes_the_generation_with_its_video() -> None:
+async def test_finished_task_hands_the_video_to_the_archiver_before_any_success() -> None:
     store, due = _watched(Status.RUNNING)
-    info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4", video_duration=3.0)
+    url = "https://v/t-1.mp4?Expires=1767225600&Signature=x"
+    info = TaskInfo("t-1", "SUCCEEDED", "req", video_url=url, video_duration=3.0)
     await check_task(due, store, FakeTasks(info))
     [event] = store.outbox
-    assert isinstance(event, GenerationCompleted) and event.video_url == "https://v/t-1.mp4"
+    assert isinstance(event, VideoRendered) and event.provider_video_url == url
     g = store.generations[due.generation_id]
-    assert (g.status, g.video_url, g.next_poll_at) == (Status.SUCCEEDED, "https://v/t-1.mp4", None)
+    assert (g.status, g.provider_video_url, g.next_poll_at) == (Status.ARCHIVING, url, None)
+    assert g.provider_video_expires_at == datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("provider_status", ["PRE-PROCESSING", "RUNNING", "POST-PROCESSING", "SOMETHING-NEW"])
@@ -87,4 +89,4 @@ async def test_late_result_never_overwrites_a_canceled_generation() -> None:
     store, due = _watched(Status.CANCELED)
     info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4")
     await check_task(due, store, FakeTasks(info))
-    assert store.outbox == [] and store.generations[due.generation_id].video_url is None
+    assert store.outbox == [] and store.generations[due.generation_id].provider_video_url is None

@@ -47,7 +47,8 @@ async def submit_synthesis(
             task = await provider.submit_synthesis(event.synthesis_image_url, event.template_id)
         except PermanentProviderError as exc:
             await submissions.close_intent(event.generation_id)
-            return await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
+            await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
+            return None
         except RetryableProviderError as exc:
             if exc.status is not None and exc.status < 500:  # the provider answered (429): no job made
                 await submissions.close_intent(event.generation_id)

@@ -173,6 +173,8 @@ async def test_a_template_the_provider_refuses_fails_the_generation() -> None:
     error = PermanentProviderError(
         "InvalidFile.Template.Content", "no permission on the template", status=400
     )
-    event = await _submit(FakeGenerationStore(g), FakeSynthesis(error), g.id)
+    store = FakeGenerationStore(g)
+    assert await _submit(store, FakeSynthesis(error), g.id) is None
+    [event] = store.outbox
     assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Template.Content"
     assert g.status is Status.FAILED and g.task_id is None

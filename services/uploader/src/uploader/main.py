@@ -10,7 +10,7 @@ from uploader.upload_photo import upload_photo
 
 
 async def on_generation_requested(ctx: StageContext, event: GenerationRequested) -> Event | None:
-    return await upload_photo(event, SqlGenerationStore(ctx.sessions), ctx.dashscope)
+    return await upload_photo(event, SqlGenerationStore(ctx.sessions), ctx.dashscope, ctx.media)
 
 
 def create_app() -> FastStream:

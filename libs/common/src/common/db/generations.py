@@ -9,8 +9,11 @@ from typing import Any, Protocol
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import outbox
 from common.db.models import TERMINAL, Asset, Generation, Status
-from common.events import FailedStage, GenerationFailed
+from common.events import FailedStage
+from common.faults import AFTER_END, crash_point
+from common.public_events import terminal_event
 
 
 def now() -> datetime:
@@ -24,6 +27,20 @@ class GenerationStore(Protocol):
 
     async def record(self, generation_id: uuid.UUID, *, status: Status | None = None, **facts: Any) -> bool:
         """Store facts (and a status) unless the generation already ended; say whether it did."""
+        ...
+
+    async def end(
+        self,
+        generation_id: uuid.UUID,
+        status: Status,
+        stage: str,
+        *,
+        retryable: bool = False,
+        links: dict[str, str] | None = None,
+        **facts: Any,
+    ) -> bool:
+        """End the generation with `facts` and store its public event, atomically; False (and nothing
+        stored) when it had already ended, e.g. was canceled."""
         ...
 
 
@@ -52,19 +69,42 @@ class SqlGenerationStore:
             )
             return result.scalar_one_or_none() is not None
 
+    async def end(
+        self,
+        generation_id: uuid.UUID,
+        status: Status,
+        stage: str,
+        *,
+        retryable: bool = False,
+        links: dict[str, str] | None = None,
+        **facts: Any,
+    ) -> bool:
+        at = now()
+        async with self._sessions.begin() as session:
+            ended = await session.scalar(
+                update(Generation)
+                .where(Generation.id == generation_id, Generation.status.not_in(TERMINAL))
+                .values(status=status, stage=stage, finished_at=at, updated_at=at, next_poll_at=None, **facts)
+                .returning(Generation)
+            )
+            if ended is None:
+                return False
+            outbox.add(session, terminal_event(ended, retryable=retryable, **(links or {})), stage)
+        crash_point(AFTER_END)
+        return True
+
 
 async def fail(
-    store: GenerationStore, generation_id: uuid.UUID, stage: FailedStage, code: str, message: str
-) -> GenerationFailed | None:
-    """End a generation as FAILED with a reason the user can act on; None if it had already ended."""
-    changed = await store.record(
-        generation_id,
-        status=Status.FAILED,
-        stage=stage,
-        error_code=code,
-        error_message=message,
-        finished_at=now(),
+    store: GenerationStore,
+    generation_id: uuid.UUID,
+    stage: FailedStage,
+    code: str,
+    message: str,
+    *,
+    retryable: bool = False,
+) -> None:
+    """End a generation as FAILED with a reason the user can act on, announced through the outbox
+    (nothing happens if it had already ended). The stage's next event is therefore: none."""
+    await store.end(
+        generation_id, Status.FAILED, stage, retryable=retryable, error_code=code, error_message=message
     )
-    if not changed:
-        return None
-    return GenerationFailed(generation_id=generation_id, stage=stage, code=code, message=message)

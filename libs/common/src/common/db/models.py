@@ -16,6 +16,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -33,6 +34,7 @@ class Status(enum.StrEnum):
     SUBMITTING = "SUBMITTING"
     PENDING = "PENDING"
     RUNNING = "RUNNING"
+    ARCHIVING = "ARCHIVING"  # the provider made the video; the product is storing its own copy
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     CANCELED = "CANCELED"
@@ -67,6 +69,7 @@ class Client(Base):
     key_prefix: Mapped[str] = mapped_column(String(16))
     rate_per_minute: Mapped[float | None] = mapped_column()  # None: the setting's default
     max_in_flight: Mapped[int | None] = mapped_column(Integer)
+    callback_url: Mapped[str | None] = mapped_column(Text)  # the default for the client's generations
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -96,7 +99,7 @@ class GenerationEvent(Base):
 
 
 class Asset(Base):
-    """A photo a client uploaded, kept until the provider has its own copy."""
+    """A photo a client uploaded; its bytes are in the media store under `media_key`."""
 
     __tablename__ = "assets"
 
@@ -107,7 +110,9 @@ class Asset(Base):
     height: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    media_key: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)  # photos accepted before the media store
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # by retention
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -120,6 +125,8 @@ class Generation(Base):
     )
     stage: Mapped[str] = mapped_column(String(32))
     template_id: Mapped[str] = mapped_column(ForeignKey("templates.id"))
+    provider: Mapped[str] = mapped_column(String(32), default="dashscope", server_default="dashscope")
+    callback_url: Mapped[str | None] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(320))
     client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"))
     asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"))
@@ -141,8 +148,15 @@ class Generation(Base):
     poll_request_id: Mapped[str | None] = mapped_column(String(64))
     poll_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    video_url: Mapped[str | None] = mapped_column(Text)
+    provider_video_url: Mapped[str | None] = mapped_column(Text)  # dies a day after the job
+    provider_video_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     video_duration: Mapped[float | None] = mapped_column()
+    # archiver: the product's own copy in the media store
+    video_key: Mapped[str | None] = mapped_column(Text)
+    poster_key: Mapped[str | None] = mapped_column(Text)
+    video_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    video_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: forever
+    media_expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # deleted then
     retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submit_intent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_cancel_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
@@ -161,6 +175,8 @@ class Generation(Base):
     uploaded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     detected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rendered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # provider job done
+    archive_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
@@ -192,3 +208,38 @@ class StageRetry(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_code: Mapped[str | None] = mapped_column(String(128))
     last_message: Mapped[str | None] = mapped_column(Text)
+
+
+class WebhookDelivery(Base):
+    """One public event to deliver to one callback URL; `webhook_id` is the event's `ce_id`."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "url", name="uq_webhook_deliveries_webhook_id_url"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    webhook_id: Mapped[str] = mapped_column(String(64))
+    generation_id: Mapped[uuid.UUID] = mapped_column(index=True)
+    client_id: Mapped[uuid.UUID | None] = mapped_column()
+    url: Mapped[str] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(128))
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookAttempt(Base):
+    """One try of a delivery and what the receiver answered (or why it could not be reached)."""
+
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int] = mapped_column(Integer)

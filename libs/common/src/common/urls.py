@@ -1,7 +1,9 @@
-"""Checks on an image URL a client asks the provider to fetch: it must name a public host.
+"""Checks on a URL the product is asked to reach on a client's behalf: it must name a public host.
 
-The gateway never fetches the URL; it only refuses ones that point inside a network (SSRF). It refuses
-rather than repairs, and its messages never echo what a name resolved to.
+Used for image URLs (the gateway never fetches them; the provider does) and for webhook callback URLs
+(checked by the gateway when they are given, and again by the notifier before every delivery, since
+DNS may change in between). A URL is refused rather than repaired, and the reasons never echo what a
+name resolved to.
 """
 
 from __future__ import annotations
@@ -11,9 +13,8 @@ import ipaddress
 import re
 import socket
 import unicodedata
+from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from gateway.errors import ApiError
 
 MAX_LENGTH = 2048
 RESOLVE_SECONDS = 2
@@ -22,6 +23,26 @@ HOST_NAME = re.compile(r"[a-z0-9_.-]+")
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
 SHARED = ipaddress.ip_network("100.64.0.0/10")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UrlRefused(ValueError):
+    """A URL that must not be used; shaped like the gateway's ApiError (status, code, detail, field)."""
+
+    status = 400
+
+    def __init__(self, code: str, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.field = code, detail, field
+
+
+@dataclass(frozen=True)
+class CheckedUrl:
+    """A URL that passed, and the public addresses its host resolved to at the check (none when the
+    host is exempt by `allowed_hosts`, or for `oss://`): a caller connecting to it should use these
+    addresses, so that the name cannot resolve to another one in between."""
+
+    url: str
+    addresses: tuple[IPAddress, ...] = ()
 
 
 def is_public(ip: IPAddress) -> bool:
@@ -67,17 +88,23 @@ async def _resolve(host: str, port: int) -> list[IPAddress] | None:
         return None
 
 
-async def check_image_url(
-    url: str, *, allow_http: bool, allowed_hosts: frozenset[str], field: str = "imageUrl"
-) -> str:
-    """The URL unchanged if the provider may fetch it, else ApiError 400 `InvalidImageUrl`."""
+async def check_url(
+    url: str,
+    *,
+    allow_http: bool,
+    allowed_hosts: frozenset[str],
+    field: str,
+    code: str,
+    allow_oss: bool = False,
+) -> CheckedUrl:
+    """The URL and its host's addresses if it may be reached, else UrlRefused(`code`, ..., `field`)."""
     schemes = ("https", "http") if allow_http else ("https",)
     advice = (
         "Use an http(s):// URL of a public host." if allow_http else "Use an https:// URL of a public host."
     )
 
-    def refuse(why: str) -> ApiError:
-        return ApiError(400, "InvalidImageUrl", f"{why} {advice}", field=field)
+    def refuse(why: str) -> UrlRefused:
+        return UrlRefused(code, f"{why} {advice}", field)
 
     if len(url) > MAX_LENGTH:
         raise refuse(f"The URL is longer than {MAX_LENGTH} characters.")
@@ -88,10 +115,10 @@ async def check_image_url(
         port = parts.port
     except ValueError as exc:
         raise refuse("The URL is malformed.") from exc
-    if parts.scheme == "oss":  # the provider's own storage: it fetches that itself
+    if allow_oss and parts.scheme == "oss":  # the provider's own storage: it fetches that itself
         if not parts.netloc or not parts.path.strip("/"):
             raise refuse("An oss:// URL needs a bucket and a path.")
-        return url
+        return CheckedUrl(url)
     if parts.scheme not in schemes:
         raise refuse("Only " + " or ".join(f"{s}://" for s in schemes) + " URLs are accepted.")
     if "@" in parts.netloc:
@@ -105,7 +132,7 @@ async def check_image_url(
     except UnicodeError as exc:
         raise refuse("The URL's host is not a valid name.") from exc
     if host in {h.lower() for h in allowed_hosts}:
-        return url
+        return CheckedUrl(url)
     bare = host.rstrip(".")
     if bare == LOCAL_NAMES[0] or bare.endswith(LOCAL_NAMES[1:]):
         raise refuse(f"The host {bare} is not public.")
@@ -116,4 +143,28 @@ async def check_image_url(
         raise refuse(f"The host {host} does not resolve.")
     if not all(is_public(ip) for ip in addresses):
         raise refuse(f"The host {host} is not a public address.")
-    return url
+    return CheckedUrl(url, tuple(addresses))
+
+
+async def check_image_url(
+    url: str, *, allow_http: bool, allowed_hosts: frozenset[str], field: str = "imageUrl"
+) -> str:
+    """The URL unchanged if the provider may fetch it, else UrlRefused 400 `InvalidImageUrl`."""
+    checked = await check_url(
+        url,
+        allow_http=allow_http,
+        allowed_hosts=allowed_hosts,
+        field=field,
+        code="InvalidImageUrl",
+        allow_oss=True,
+    )
+    return checked.url
+
+
+async def check_callback_url(
+    url: str, *, allow_http: bool, allowed_hosts: frozenset[str], field: str = "callbackUrl"
+) -> CheckedUrl:
+    """The URL (and its addresses) if webhooks may be sent to it, else UrlRefused `InvalidCallbackUrl`."""
+    return await check_url(
+        url, allow_http=allow_http, allowed_hosts=allowed_hosts, field=field, code="InvalidCallbackUrl"
+    )

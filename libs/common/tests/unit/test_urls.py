@@ -1,14 +1,13 @@
 import ipaddress
 
 import pytest
-from gateway.errors import ApiError
-from gateway.urls import check_image_url, is_public
+from common.urls import UrlRefused, check_callback_url, check_image_url, is_public
 
 NONE: frozenset[str] = frozenset()
 
 
-async def _refused(url: str, *, allow_http: bool = False, allowed_hosts: frozenset[str] = NONE) -> ApiError:
-    with pytest.raises(ApiError) as err:
+async def _refused(url: str, *, allow_http: bool = False, allowed_hosts: frozenset[str] = NONE) -> UrlRefused:
+    with pytest.raises(UrlRefused) as err:
         await check_image_url(url, allow_http=allow_http, allowed_hosts=allowed_hosts)
     assert (err.value.status, err.value.code, err.value.field) == (400, "InvalidImageUrl", "imageUrl")
     return err.value
@@ -121,7 +120,7 @@ async def test_public_and_allowed_urls_are_returned_unchanged(
 
 
 async def test_the_error_names_the_field_it_was_given() -> None:
-    with pytest.raises(ApiError) as err:
+    with pytest.raises(UrlRefused) as err:
         await check_image_url("ftp://x", allow_http=False, allowed_hosts=NONE, field="ossUrl")
     assert err.value.field == "ossUrl"
 
@@ -141,3 +140,24 @@ async def test_the_error_names_the_field_it_was_given() -> None:
 )
 def test_is_public(address: str, public: bool) -> None:
     assert is_public(ipaddress.ip_address(address)) is public
+
+
+async def test_a_callback_url_is_refused_with_its_own_code_and_never_as_oss() -> None:
+    for url in ("https://10.0.0.1/x", "oss://bucket/x", "http://8.8.8.8/hook"):
+        with pytest.raises(UrlRefused) as err:
+            await check_callback_url(url, allow_http=False, allowed_hosts=NONE)
+        assert (err.value.status, err.value.code, err.value.field) == (
+            400,
+            "InvalidCallbackUrl",
+            "callbackUrl",
+        )
+
+
+async def test_a_checked_callback_url_carries_the_addresses_to_connect_to() -> None:
+    checked = await check_callback_url("https://8.8.8.8/hook", allow_http=False, allowed_hosts=NONE)
+    assert checked.url == "https://8.8.8.8/hook"
+    assert checked.addresses == (ipaddress.ip_address("8.8.8.8"),)
+    exempt = await check_callback_url(
+        "http://127.0.0.1:9/hook", allow_http=True, allowed_hosts=frozenset({"127.0.0.1"})
+    )
+    assert exempt.addresses == ()

@@ -1,0 +1,101 @@
+"""On VideoRendered: copy the provider's video into the media store, check it, make its poster, and
+only then end the generation as SUCCEEDED with the product's own links.
+
+Idempotent: the keys are the generation's, so a redelivered event rewrites the same objects; a
+generation that already ended is left alone. A dead provider link ends the generation as EXPIRED
+(the client may try again); a file that is no video ends it as FAILED.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from common.db.generations import GenerationStore, now
+from common.db.models import Status
+from common.events import Event, VideoRendered
+
+from archiver.download import VideoLinkDead, VideoTooLarge
+from archiver.inspect import InvalidVideo, inspect_video
+from archiver.ports import MediaFiles, VideoDownloads
+
+STAGE = "archiver"
+
+
+@dataclass(frozen=True)
+class Policy:
+    retention_seconds: float  # 0: kept forever
+    max_video_bytes: int
+    max_video_seconds: float
+
+
+def video_key(generation_id: object) -> str:
+    return f"videos/{generation_id}.mp4"
+
+
+def poster_key(generation_id: object) -> str:
+    return f"posters/{generation_id}.jpg"
+
+
+async def archive_video(
+    event: VideoRendered,
+    store: GenerationStore,
+    downloads: VideoDownloads,
+    media: MediaFiles,
+    policy: Policy,
+    link: Callable[[str, datetime | None], str],
+) -> Event | None:
+    generation = await store.load(event.generation_id)
+    if generation is None or generation.status is not Status.ARCHIVING:
+        return None  # ended meanwhile (e.g. canceled), or not ours yet
+    if generation.archive_started_at is None:
+        await store.record(event.generation_id, archive_started_at=now())
+    with tempfile.TemporaryDirectory(prefix="archiver-") as folder:
+        path = Path(folder) / "video.mp4"
+        try:
+            size = await downloads.download(event.provider_video_url, path, policy.max_video_bytes)
+            inspected = await asyncio.to_thread(inspect_video, path, policy.max_video_seconds)
+        except VideoLinkDead as exc:
+            await store.end(
+                event.generation_id,
+                Status.EXPIRED,
+                STAGE,
+                retryable=True,
+                error_code=exc.code,
+                error_message=exc.message,
+            )
+            return None
+        except (VideoTooLarge, InvalidVideo) as exc:
+            code = exc.code if isinstance(exc, VideoTooLarge) else "InvalidVideo"
+            message = (
+                exc.message if isinstance(exc, VideoTooLarge) else f"The provider's video is unusable: {exc}"
+            )
+            await store.end(
+                event.generation_id,
+                Status.FAILED,
+                STAGE,
+                retryable=True,
+                error_code=code,
+                error_message=message,
+            )
+            return None
+        video, poster = video_key(event.generation_id), poster_key(event.generation_id)
+        await media.put_file(video, path, "video/mp4")
+        await media.put_bytes(poster, inspected.poster_jpeg, "image/jpeg")
+    expires_at = now() + timedelta(seconds=policy.retention_seconds) if policy.retention_seconds else None
+    await store.end(
+        event.generation_id,
+        Status.SUCCEEDED,
+        STAGE,
+        links={"video_url": link(video, expires_at), "poster_url": link(poster, expires_at)},
+        video_key=video,
+        poster_key=poster,
+        video_size_bytes=size,
+        video_duration=inspected.duration_seconds,
+        video_expires_at=expires_at,
+    )
+    return None
