@@ -5,6 +5,7 @@ receives exactly one event for each fact, with a `ce_id` it can de-duplicate on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,13 @@ def _post_photo(s: Stack, photo: bytes) -> str:
     return str(answer.json()["generationId"])
 
 
+def _cancel_dying(s: Stack, generation_id: str) -> str:
+    """Cancel through a gateway that dies right after committing the cancel (no answer comes)."""
+    with contextlib.suppress(httpx.TransportError):
+        httpx.post(f"{s.gateway_url}/api/generations/{generation_id}/cancel", timeout=30)
+    return generation_id
+
+
 def _crash_once(s: Stack, name: str, start_work: Any) -> str:
     """Run `name` with the crash point armed, make it end a generation, wait for it to die, restart it."""
     s.kill(name)
@@ -63,8 +71,8 @@ def _crash_once(s: Stack, name: str, start_work: Any) -> str:
     proc.wait(timeout=120)
     assert proc.returncode == -9, f"{name} did not die at the crash point"
     s.procs.pop(name)
-    assert s.status(generation_id)["status"] in {"SUCCEEDED", "FAILED", "CANCELED"}  # committed
     s.start(name)
+    assert s.status(generation_id)["status"] in {"SUCCEEDED", "FAILED", "CANCELED"}  # it was committed
     return generation_id
 
 
@@ -78,6 +86,12 @@ def test_each_stage_killed_between_commit_and_publish_still_announces_each_fact_
                 "FAILED",
             ),
         }
+        running = s.post(3, task_fate="never")  # last: its job keeps the account's one slot
+        s.wait_until(lambda: s.status(running)["status"] == "RUNNING", timeout=120)
+        expected[_crash_once(s, "gateway", lambda: _cancel_dying(s, running))] = (
+            "generation.canceled",
+            "CANCELED",
+        )
         final = s.wait_all(list(expected))
         assert {g: final[g]["status"] for g in expected} == {g: status for g, (_, status) in expected.items()}
 

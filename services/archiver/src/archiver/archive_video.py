@@ -60,28 +60,14 @@ async def archive_video(
             size = await downloads.download(event.provider_video_url, path, policy.max_video_bytes)
             inspected = await asyncio.to_thread(inspect_video, path, policy.max_video_seconds)
         except VideoLinkDead as exc:
-            await store.end(
-                event.generation_id,
-                Status.EXPIRED,
-                STAGE,
-                retryable=True,
-                error_code=exc.code,
-                error_message=exc.message,
-            )
+            await _without_video(store, event, Status.EXPIRED, exc.code, exc.message)
             return None
-        except (VideoTooLarge, InvalidVideo) as exc:
-            code = exc.code if isinstance(exc, VideoTooLarge) else "InvalidVideo"
-            message = (
-                exc.message if isinstance(exc, VideoTooLarge) else f"The provider's video is unusable: {exc}"
-            )
-            await store.end(
-                event.generation_id,
-                Status.FAILED,
-                STAGE,
-                retryable=True,
-                error_code=code,
-                error_message=message,
-            )
+        except VideoTooLarge as exc:
+            await _without_video(store, event, Status.FAILED, exc.code, exc.message)
+            return None
+        except InvalidVideo as exc:
+            message = f"The provider's video is unusable: {exc}."
+            await _without_video(store, event, Status.FAILED, "InvalidVideo", message)
             return None
         video, poster = video_key(event.generation_id), poster_key(event.generation_id)
         await media.put_file(video, path, "video/mp4")
@@ -99,3 +85,12 @@ async def archive_video(
         video_expires_at=expires_at,
     )
     return None
+
+
+async def _without_video(
+    store: GenerationStore, event: VideoRendered, status: Status, code: str, message: str
+) -> None:
+    """End the generation without a video; a new request may well succeed (`retryable`)."""
+    await store.end(
+        event.generation_id, status, STAGE, retryable=True, error_code=code, error_message=message
+    )

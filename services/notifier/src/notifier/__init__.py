@@ -1,0 +1,1 @@
+"""notifier: signed webhooks (Standard Webhooks) for every terminal state of a generation."""

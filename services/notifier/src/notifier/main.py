@@ -12,7 +12,6 @@ receivers dedupe on `webhook-id`. It never holds up the pipeline, which does not
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import uuid
@@ -35,6 +34,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifier.facts import generation_id_of, timestamp_of, webhook_id_of
 from notifier.sender import Sender, UrlRules
 from notifier.store import DeliveryStore, DueDelivery
 
@@ -44,37 +44,7 @@ DELIVERY_CONCURRENCY = 32  # attempts in flight per replica
 IDLE_SECONDS = 0.5  # how often an idle replica looks for due deliveries (another's, or retries)
 LEASE_MARGIN_SECONDS = 10.0
 INFRA_PAUSE_SECONDS = 2.0
-MAX_WEBHOOK_ID = 64
 log = logging.getLogger(__name__)
-
-
-def webhook_id_of(headers: dict[str, Any], topic: str, body: bytes) -> str:
-    """The event's `ce_id` (the same on every redelivery of one fact); a digest of it if too long, or of
-    the message itself if it has none."""
-    ce_id = str(headers.get("ce_id") or "")
-    if ce_id and len(ce_id) <= MAX_WEBHOOK_ID and ce_id.isprintable():
-        return ce_id
-    return "msg_" + hashlib.sha256((ce_id or topic).encode() + b"\0" + body).hexdigest()[:40]
-
-
-def timestamp_of(headers: dict[str, Any], data: dict[str, Any]) -> str:
-    """When the fact happened: the event's own time, else its `ce_time`, else now (ISO 8601)."""
-    for value in (data.get("occurred_at"), headers.get("ce_time")):
-        if isinstance(value, str):
-            with suppress(ValueError):
-                return datetime.fromisoformat(value).isoformat()
-    return datetime.now(UTC).isoformat()
-
-
-def generation_id_of(headers: dict[str, Any], data: dict[str, Any], key: bytes | None) -> uuid.UUID:
-    for value in (headers.get("ce_subject"), data.get("generation_id"), data.get("generationId")):
-        if value:
-            with suppress(ValueError, TypeError, AttributeError):
-                return uuid.UUID(str(value))
-    found = dead_letter.generation_id_of(key)
-    if found is None:
-        raise ValueError("the event names no generation (ce_subject, generation_id or key)")
-    return found
 
 
 class Notifier:

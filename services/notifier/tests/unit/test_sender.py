@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from common import urls
-from notifier.main import generation_id_of, timestamp_of, webhook_id_of
+from notifier.facts import generation_id_of, timestamp_of, webhook_id_of
 from notifier.sender import Sender, UrlRules, pinned
 from notifier.store import DueDelivery, Outcome, next_wait
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
