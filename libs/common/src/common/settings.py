@@ -16,7 +16,26 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", frozen=True)
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # --- Kafka on a real cluster: TLS and SASL; how topics are created ---
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: SecretStr = SecretStr("")
+    kafka_ssl_ca_file: str = ""  # a PEM file of the CA that signed the brokers' certificates; "": system CAs
+    kafka_replication_factor: int = Field(default=1, ge=1)  # of the topics the product creates
+    kafka_min_insync_replicas: int = Field(default=1, ge=1)
+    # Every process creates missing topics at start (handy for `make run`); on a cluster the setup job
+    # (`python -m common.setup`) creates them once and processes set this to false.
+    create_topics_at_start: bool = True
     database_url: str = "postgresql+asyncpg://dancer@127.0.0.1:55432/dancer"
+    database_pool_size: int = Field(default=5, ge=1)
+    database_statement_timeout_ms: int = Field(default=30_000, ge=0)  # 0: none
+    # --- seeing what a process does ---
+    log_format: Literal["json", "text"] = "json"
+    # Stages and the notifier serve /healthz, /readyz and /metrics here (port 0: not at all); the
+    # gateway serves them on its own port.
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(default=0, ge=0, le=65535)
     # Defaults to the emulator, or to real DashScope (Beijing) once a real API key is set.
     dashscope_base_url: str = EMULATOR_BASE_URL
     dashscope_api_key: SecretStr = SecretStr(EMULATOR_API_KEY)
