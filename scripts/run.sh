@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: start Kafka and Postgres (kept in .data/ across restarts), migrate, then run the
-# emulator (unless DASHSCOPE_API_KEY is set) and the services under honcho until Ctrl-C.
+# `make run`: start Kafka and Postgres (kept in .data/ across restarts), migrate and create the topics
+# (python -m common.setup), then run the emulator (unless DASHSCOPE_API_KEY is set) and the services
+# under honcho until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,13 +13,16 @@ trap stop_infra EXIT
 
 export "$(scripts/kafka.sh start | grep '^KAFKA_BOOTSTRAP_SERVERS=')"
 export "$(scripts/postgres.sh start | grep '^DATABASE_URL=')"
-python3 -m uv run alembic -c libs/common/alembic.ini upgrade head
+# The setup job: migrate the database, create the missing topics (idempotent).
+python3 -m uv run python -m common.setup
 
 export GATEWAY_HOST="${GATEWAY_HOST:-127.0.0.1}" GATEWAY_PORT="${GATEWAY_PORT:-8000}"
 export EMULATOR_HOST="${EMULATOR_HOST:-127.0.0.1}" EMULATOR_PORT="${EMULATOR_PORT:-8100}"
 export EMULATOR_DATA_DIR="${EMULATOR_DATA_DIR:-$PWD/.data/emulator}"
 # The media store: a folder served by the gateway (MEDIA_BACKEND=s3 and S3_* for object storage).
 export MEDIA_DIR="${MEDIA_DIR:-$PWD/.data/media}"
+# Plain text lines for a person at a terminal (processes log JSON lines by default).
+export LOG_FORMAT="${LOG_FORMAT:-text}"
 export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$GATEWAY_HOST:$GATEWAY_PORT}"
 # Local development: image URLs may be plain http on this machine (the emulator's own links), and a
 # frontend dev server on the usual ports may call the API from the browser.

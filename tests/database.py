@@ -44,11 +44,16 @@ def migrate(database_url: str) -> None:
     )
 
 
-def fresh_database(server_url: str, prefix: str = "test") -> str:
-    """Create a new database next to `server_url`'s, migrate it to head, return its URL."""
+def empty_database(server_url: str, prefix: str = "test") -> str:
+    """Create a new, empty database next to `server_url`'s; return its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(1) as pool:
         pool.submit(asyncio.run, _create(server_url, name)).result()
-    url = server_url.rsplit("/", 1)[0] + f"/{name}"
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def fresh_database(server_url: str, prefix: str = "test") -> str:
+    """Create a new database next to `server_url`'s, migrate it to head, return its URL."""
+    url = empty_database(server_url, prefix)
     migrate(url)
     return url

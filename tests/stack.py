@@ -78,13 +78,25 @@ def emulator(port: int, data_dir: Path, log_dir: Path, **overrides: str) -> Iter
         yield url
 
 
+def health_urls(ports: Mapping[str, int]) -> dict[str, str]:
+    """Where each process (by name) serves /healthz, /readyz and /metrics, given its HEALTH_PORT."""
+    return {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+
 @contextmanager
-def services(env: Mapping[str, str], gateway_port: int, log_dir: Path) -> Iterator[str]:
-    """The gateway and the stages, each its own process; yields the gateway's base URL."""
+def services(
+    env: Mapping[str, str], gateway_port: int, log_dir: Path, health_ports: Mapping[str, int] | None = None
+) -> Iterator[str]:
+    """The gateway and the stages, each its own process; yields the gateway's base URL.
+
+    `health_ports`: a port per stage or subscriber name, served with HEALTH_HOST=127.0.0.1 (see
+    `health_urls`); a process without one serves no health endpoints (the gateway has its own port)."""
     env = {**local_media(log_dir, gateway_port), **env}
     with ExitStack() as stack:
         for name in (*STAGES, *SUBSCRIBERS):
-            stack.enter_context(process(name, env, log_dir))
+            port = (health_ports or {}).get(name)
+            health = {"HEALTH_HOST": "127.0.0.1", "HEALTH_PORT": str(port)} if port else {}
+            stack.enter_context(process(name, {**env, **health}, log_dir))
         gateway_env = {**env, "GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(gateway_port)}
         gateway = stack.enter_context(process("gateway", gateway_env, log_dir))
         url = f"http://127.0.0.1:{gateway_port}"

@@ -38,8 +38,18 @@ def emulator_url(tmp_path_factory: pytest.TempPathFactory, logs: Path) -> Iterat
 
 
 @pytest.fixture(scope="session")
+def health_ports() -> dict[str, int]:
+    """A free HEALTH_PORT for each stage and subscriber process of the stack."""
+    return {name: _free_port() for name in (*stack.STAGES, *stack.SUBSCRIBERS)}
+
+
+@pytest.fixture(scope="session")
 def gateway_url(
-    kafka_bootstrap_servers: str, e2e_database_url: str, emulator_url: str, logs: Path
+    kafka_bootstrap_servers: str,
+    e2e_database_url: str,
+    emulator_url: str,
+    logs: Path,
+    health_ports: dict[str, int],
 ) -> Iterator[str]:
     env = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap_servers,
@@ -55,5 +65,11 @@ def gateway_url(
         "WEBHOOK_BACKOFF_SECONDS": "0.5,1",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
-    with stack.services(env, _free_port(), logs) as url:
+    with stack.services(env, _free_port(), logs, health_ports) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def health_urls(gateway_url: str, health_ports: dict[str, int]) -> dict[str, str]:
+    """Process name → the base URL of its /healthz, /readyz and /metrics (the gateway's is its own)."""
+    return {"gateway": gateway_url, **stack.health_urls(health_ports)}

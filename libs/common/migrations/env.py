@@ -1,4 +1,5 @@
-"""Alembic environment: migrates the database named by DATABASE_URL (or -x url=...)."""
+"""Alembic environment: migrates the database named by -x url=..., by the `database_url` attribute of
+the config (`common.setup`), or by DATABASE_URL."""
 
 import asyncio
 
@@ -13,7 +14,8 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return context.get_x_argument(as_dictionary=True).get("url") or load_settings().database_url
+    url = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("database_url")
+    return str(url or load_settings().database_url)
 
 
 def _run(connection: Connection) -> None:

@@ -7,7 +7,7 @@ import uuid
 
 from faststream.kafka import KafkaBroker
 
-from common import topics
+from common import metrics, topics
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,7 @@ async def send(
     error: BaseException,
 ) -> None:
     log.error("dead-lettering %s[%s]@%s: %r", topic, partition, offset, error)
+    metrics.DEAD_LETTERS.labels(stage, topic).inc()
     await broker.publish(
         value,
         topic=topics.DEAD_LETTER,

@@ -15,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from common import topics
 
 GenerationId = NewType("GenerationId", UUID)
+ATTEMPT_DESCRIPTION = (
+    "0 for the generation's first run; n once an operator has sent it through the pipeline again n "
+    "times. Each run's request and outcome are new facts, with their own `ce_id`."
+)
 
 
 def _now() -> datetime:
@@ -36,6 +40,7 @@ class GenerationRequested(Event):
     template_id: str
     asset_id: UUID | None = None
     image_url: str | None = None
+    attempt: int = Field(default=0, ge=0, description=ATTEMPT_DESCRIPTION)
 
 
 class ImageUploaded(Event):
@@ -83,6 +88,7 @@ class PublicEvent(Event):
         description="Seconds spent per stage (`queued`, `upload`, `detect`, `submit`, `render`, "
         "`archive`) and `total`; a stage that did not run is absent.",
     )
+    attempt: int = Field(default=0, ge=0, description=ATTEMPT_DESCRIPTION)
 
 
 class GenerationCompleted(PublicEvent):

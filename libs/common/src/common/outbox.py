@@ -12,14 +12,21 @@ import logging
 from contextlib import suppress
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import metrics
 from common.db.models import OutboxRecord
 from common.events import Event
 from common.messaging import cloudevent_headers, schema_path
 
 log = logging.getLogger(__name__)
+# The backlog and the age of its oldest record; both read the partial index of unpublished records.
+_BACKLOG = text(
+    "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL) AS backlog, "
+    "coalesce(extract(epoch FROM now() - (SELECT created_at FROM outbox WHERE published_at IS NULL "
+    "ORDER BY id LIMIT 1)), 0) AS oldest"
+)
 
 
 def add(session: AsyncSession, event: Event, source: str) -> None:
@@ -78,7 +85,16 @@ class Relay:
             await session.execute(
                 update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=func.now())
             )
-            return len(records)
+        for r in records:  # counted once committed
+            metrics.OUTBOX_PUBLISHED.labels(r.topic).inc()
+        return len(records)
+
+    async def sample(self) -> None:
+        """The outbox gauges (run by the metrics loop every few seconds, not per relay round)."""
+        async with self._sessions() as session:
+            row = (await session.execute(_BACKLOG)).one()
+        metrics.OUTBOX_BACKLOG.set(int(row.backlog))
+        metrics.OUTBOX_OLDEST_AGE_SECONDS.set(max(0.0, float(row.oldest)))
 
     def _headers(self, stored: dict[str, str]) -> dict[str, str]:
         """The stored headers plus `ce_dataschema`, the JSON Schema's address in this deployment."""

@@ -35,6 +35,7 @@ def terminal_event(g: Generation, *, retryable: bool = False, **links: Any) -> P
         "template_id": g.template_id,
         "provider": g.provider,
         "timings": timings(g),
+        "attempt": g.attempt or 0,  # None on a row not yet flushed
     }
     if g.status is Status.SUCCEEDED:
         return GenerationCompleted(

@@ -21,6 +21,10 @@ from common.db.models import Generation, StageRetry
 
 LEASE_SECONDS = 60
 
+_COUNTS = text(
+    "SELECT count(*) FILTER (WHERE due_at <= now()) AS due, "
+    "count(*) FILTER (WHERE due_at > now()) AS waiting FROM stage_retries WHERE stage = :stage"
+)
 _CLAIM = text(
     """
     UPDATE stage_retries AS r SET due_at = now() + make_interval(secs => :lease)
@@ -86,6 +90,12 @@ class RetryStore:
                 _CLAIM, {"stage": self._stage, "limit": limit, "lease": LEASE_SECONDS}
             )
             return [DueRetry(r.generation_id, r.payload, r.attempts, r.errors) for r in rows]
+
+    async def counts(self) -> tuple[int, int]:
+        """How many of this stage's retries are due now, and how many wait for their time."""
+        async with self._sessions() as session:
+            row = (await session.execute(_COUNTS, {"stage": self._stage})).one()
+            return int(row.due), int(row.waiting)
 
     async def done(self, generation_id: uuid.UUID) -> None:
         async with self._sessions.begin() as session:

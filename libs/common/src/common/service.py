@@ -1,15 +1,18 @@
-"""The life of a consumer process, shared by the stages and the notifier: create the topics at start,
-run background loops while up, stop them at shutdown (before the broker closes), then close clients."""
+"""The life of a consumer process, shared by the stages and the notifier: serve /healthz, /readyz and
+/metrics on HEALTH_HOST:HEALTH_PORT (when the port is set; from the very start, so liveness answers while
+the broker connects), create the topics at start, run background loops while up, stop them at shutdown
+(before the broker closes), then close clients."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from contextlib import suppress
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from common.health import Check, HealthServer, broker_check
 from common.messaging import ensure_topics
 from common.settings import Settings
 
@@ -17,14 +20,26 @@ Loop = tuple[str, Callable[[], Coroutine[None, None, None]]]  # a task name and 
 
 
 def consumer_app(
-    broker: KafkaBroker, settings: Settings, loops: list[Loop], closers: list[Callable[[], Awaitable[None]]]
+    broker: KafkaBroker,
+    settings: Settings,
+    loops: list[Loop],
+    closers: list[Callable[[], Awaitable[None]]],
+    *,
+    ready: Mapping[str, Check] | None = None,
 ) -> FastStream:
+    """`ready`: what /readyz checks besides the broker (e.g. `{"database": database_check(engine)}`)."""
     tasks: list[asyncio.Task[None]] = []
     app = FastStream(broker)
+    health = None
+    if settings.health_port > 0:
+        checks = {"kafka": broker_check(broker), **(ready or {})}
+        health = HealthServer(settings.health_host, settings.health_port, checks)
+        app.on_startup(health.start)
 
     @app.on_startup
     async def create_topics() -> None:
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+        if settings.create_topics_at_start:  # else the setup job (`python -m common.setup`) made them
+            await ensure_topics(settings)
 
     @app.after_startup
     async def start_loops() -> None:
@@ -39,6 +54,8 @@ def consumer_app(
 
     @app.after_shutdown
     async def close_clients() -> None:
+        if health is not None:
+            await health.stop()
         for close in closers:
             await close()
 

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 
 import httpx
@@ -30,14 +32,16 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common import dead_letter
+from common import dead_letter, metrics
 from common import logging as service_logging
 from common.db.generations import SqlGenerationStore, fail
 from common.db.rate_limits import AccountRates
 from common.db.session import make_engine, make_sessionmaker
 from common.events import Event, FailedStage
+from common.health import database_check
 from common.media import MediaStore, MediaUnavailable, make_media_store
 from common.messaging import make_broker, publish
+from common.metrics import Sampler
 from common.outbox import Relay
 from common.providers.dashscope import DashScopeClient
 from common.providers.errors import RetryableProviderError
@@ -48,6 +52,7 @@ from common.settings import Settings, load_settings
 E = TypeVar("E", bound=Event)
 log = logging.getLogger(__name__)
 INFRA_PAUSE_SECONDS = 2.0
+QUERY_CANCELED = "57014"  # Postgres' SQLSTATE for a statement canceled, e.g. by statement_timeout
 
 
 @dataclass
@@ -64,11 +69,15 @@ class StageContext:
 
 UseCase = Callable[[StageContext, E], Awaitable[Event | None]]
 Background = Callable[[StageContext], Coroutine[None, None, None]]
+StageSampler = Callable[[StageContext], Awaitable[None]]  # sets a stage's own gauges (see common.metrics)
 
 
 def is_infrastructure(exc: BaseException) -> bool:
-    """The database, broker or media store is unreachable: the work can succeed later, unchanged."""
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+    """The database, broker or media store is unreachable (or the database too slow: a statement ran past
+    DATABASE_STATEMENT_TIMEOUT_MS and was canceled): the work can succeed later, unchanged."""
+    if isinstance(exc, sa_exc.DBAPIError) and (
+        exc.connection_invalidated or getattr(exc.orig, "sqlstate", None) == QUERY_CANCELED
+    ):
         return True
     infra = (
         sa_exc.OperationalError,
@@ -93,21 +102,42 @@ class Stage(Generic[E]):
         try:
             event = self.event_type.model_validate_json(message.body)
         except ValidationError as exc:
-            await self._dead_letter(record, message.body, exc)
+            key = message.raw_message.key  # type: ignore[union-attr]  # one record: no batch subscriber
+            with service_logging.log_context(
+                generation_id=dead_letter.generation_id_of(key), stage=self.ctx.name
+            ):
+                await self._dead_letter(record, message.body, exc)
             return
-        try:
-            await self.process(event)
-        except Exception as exc:
-            if is_infrastructure(exc):
-                log.warning("infrastructure unavailable, handing the message back: %r", exc)
-                await asyncio.sleep(INFRA_PAUSE_SECONDS)
-                raise
-            log.exception("could not process %s", event.generation_id)
-            await self._dead_letter(record, message.body, exc)
+        wait = (datetime.now(UTC) - event.occurred_at).total_seconds()
+        metrics.STAGE_QUEUE_WAIT_SECONDS.labels(self.ctx.name).observe(max(0.0, wait))
+        with service_logging.log_context(**self._context_of(event)):
+            try:
+                await self.process(event)
+            except Exception as exc:
+                if is_infrastructure(exc):
+                    log.warning("infrastructure unavailable, handing the message back: %r", exc)
+                    await asyncio.sleep(INFRA_PAUSE_SECONDS)
+                    raise
+                log.exception("could not process %s", event.generation_id)
+                await self._dead_letter(record, message.body, exc)
+
+    def _context_of(self, event: E) -> dict[str, Any]:
+        """What every log line about this event names (see `common.logging.log_context`)."""
+        task_id = getattr(event, "task_id", None)
+        return {"generation_id": event.generation_id, "stage": self.ctx.name, "task_id": task_id}
 
     async def process(self, event: E, attempts: int = 0, errors: int = 0) -> None:
         """Run the use case; `attempts` so far in all, `errors` of them not throttling (429)."""
+        started, outcome = time.perf_counter(), "error"
+        try:
+            outcome = await self._process(event, attempts, errors)
+        finally:
+            metrics.STAGE_WORK_SECONDS.labels(self.ctx.name, outcome).observe(time.perf_counter() - started)
+
+    async def _process(self, event: E, attempts: int, errors: int) -> str:
+        """`process`; returns its outcome: done, retry (scheduled) or failed (retries ran out)."""
         settings = self.ctx.settings
+        outcome = "done"
         try:
             next_event = await self.use_case(self.ctx, event)
         except RetryableProviderError as exc:
@@ -127,16 +157,26 @@ class Stage(Generic[E]):
                     exc.code,
                     exc.message,
                 )
-                return
+                reason = "throttled" if exc.status == 429 else "error"
+                metrics.RETRIES_SCHEDULED.labels(self.ctx.name, reason).inc()
+                return "retry"
             message = f"{exc.message} (gave up after {attempts} attempts)"
             await self._fail(event.generation_id, exc.code, message, retryable=True)
-            next_event = None
+            metrics.RETRIES_EXHAUSTED.labels(self.ctx.name).inc()
+            next_event, outcome = None, "failed"
         finally:
             self.ctx.relay.wake()  # whatever the use case committed to the outbox goes out now
         if next_event is not None:
             await publish(self.ctx.broker, next_event, self.ctx.name, self.ctx.settings.public_base_url)
         if attempts:
             await self.retries.done(event.generation_id)
+        return outcome
+
+    async def sample(self) -> None:
+        """The retry gauges of this stage (run by the metrics loop, not per message)."""
+        due, waiting = await self.retries.counts()
+        metrics.RETRIES_DUE.labels(self.ctx.name).set(due)
+        metrics.RETRIES_WAITING.labels(self.ctx.name).set(waiting)
 
     async def retry_forever(self) -> None:
         while True:
@@ -151,14 +191,15 @@ class Stage(Generic[E]):
 
     async def _retry(self, due: DueRetry) -> None:
         event = self.event_type.model_validate(due.payload)
-        try:
-            await self.process(event, due.attempts, due.errors)
-        except Exception as exc:
-            if is_infrastructure(exc):
-                raise  # the lease runs out and the retry comes back
-            log.exception("retry of %s failed", event.generation_id)
-            await self._fail(event.generation_id, "InternalError", f"{type(exc).__name__}: {exc}")
-            await self.retries.done(event.generation_id)
+        with service_logging.log_context(**self._context_of(event)):
+            try:
+                await self.process(event, due.attempts, due.errors)
+            except Exception as exc:
+                if is_infrastructure(exc):
+                    raise  # the lease runs out and the retry comes back
+                log.exception("retry of %s failed", event.generation_id)
+                await self._fail(event.generation_id, "InternalError", f"{type(exc).__name__}: {exc}")
+                await self.retries.done(event.generation_id)
 
     async def _fail(self, generation_id: Any, code: str, message: str, retryable: bool = False) -> None:
         store = SqlGenerationStore(self.ctx.sessions)
@@ -189,14 +230,15 @@ def stage_app(
     use_case: UseCase[E],
     *,
     background: Background | None = None,
+    samplers: list[StageSampler] | None = None,
     settings: Settings | None = None,
 ) -> FastStream:
+    """`samplers`: the stage's own gauges, sampled with the retry and outbox gauges every few seconds."""
     settings = settings or load_settings()
-    service_logging.configure(name)
-    broker = make_broker(
-        settings.kafka_bootstrap_servers, client_id=name, graceful_timeout=settings.shutdown_timeout_seconds
-    )
-    engine = make_engine(settings.database_url)
+    service_logging.configure(name, settings)
+    broker = make_broker(settings, client_id=name, graceful_timeout=settings.shutdown_timeout_seconds)
+    broker.add_middleware(metrics.kafka_middleware(name))  # before any subscriber
+    engine = make_engine(settings)
     http = httpx.AsyncClient(timeout=settings.dashscope_timeout_seconds)
     sessions = make_sessionmaker(engine)
     rates = {"detect": settings.detect_rate_per_second, "submit": settings.submit_rate_per_second}
@@ -226,10 +268,16 @@ def stage_app(
         max_workers=settings.stage_concurrency,
         auto_offset_reset="earliest",
     )(stage.on_message)
-    loops: list[Loop] = [(f"{name}-outbox-relay", relay.run), (f"{name}-retries", stage.retry_forever)]
+    gauges: list[Sampler] = [stage.sample, relay.sample, *(lambda s=s: s(ctx) for s in samplers or [])]
+    loops: list[Loop] = [
+        (f"{name}-outbox-relay", relay.run),
+        (f"{name}-retries", stage.retry_forever),
+        (f"{name}-metrics", lambda: metrics.sample_forever(gauges)),
+    ]
     if background is not None:
         loops.append((f"{name}-background", lambda: background(ctx)))
-    return consumer_app(broker, settings, loops, [http.aclose, ctx.media.close, engine.dispose])
+    closers: list[Callable[[], Awaitable[None]]] = [http.aclose, ctx.media.close, engine.dispose]
+    return consumer_app(broker, settings, loops, closers, ready={"database": database_check(engine)})
 
 
 def run(app: FastStream) -> None:

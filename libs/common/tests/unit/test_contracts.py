@@ -330,10 +330,13 @@ def test_public_topics_are_created_with_explicit_retention_and_internal_ones_wit
 
     assert set(created) == set(topics.ALL)
     assert all(t.num_partitions == 6 and t.replication_factor == 1 for t in created.values())
+    insync = {"min.insync.replicas": "1"}
     for topic in topics.PUBLIC:
-        assert created[topic].topic_configs == {"cleanup.policy": "delete", "retention.ms": "604800000"}
+        assert (
+            created[topic].topic_configs == {"cleanup.policy": "delete", "retention.ms": "604800000"} | insync
+        )
     for topic in set(topics.ALL) - set(topics.PUBLIC):
-        assert not created[topic].topic_configs
+        assert created[topic].topic_configs == insync
 
 
 def test_the_readme_shows_the_subscriber_example_as_it_is() -> None:

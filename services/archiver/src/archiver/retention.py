@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from common.db.generations import now
 from common.db.models import TERMINAL, Asset, Generation
+from common.logging import log_context
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,9 +35,10 @@ async def expire_media(sessions: async_sessionmaker[AsyncSession], media: MediaD
             )
         ).all()
         for g in due:
-            for key in (g.video_key, g.poster_key):
-                if key:
-                    await media.delete(key)
+            with log_context(generation_id=g.id, stage="archiver"):
+                for key in (g.video_key, g.poster_key):
+                    if key:
+                        await media.delete(key)
             g.media_expired_at = now()
         return len(due)
 

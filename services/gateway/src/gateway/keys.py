@@ -103,7 +103,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> None:
             allow_http=settings.callback_url_allow_http,
             allowed_hosts=settings.callback_url_hosts,
         )
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings, pool_size=1)
     sessions = make_sessionmaker(engine)
     try:
         if args.command == "create":

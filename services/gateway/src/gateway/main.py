@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from common import logging as service_logging
+from common import metrics
 from common.db.session import make_engine, make_sessionmaker
 from common.media import make_media_store
 from common.messaging import ensure_topics, make_broker
@@ -17,7 +18,17 @@ from common.settings import Settings, load_settings
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from gateway import api, create, deliveries, errors, media, openapi, problem_pages, status_events
+from gateway import (
+    api,
+    create,
+    deliveries,
+    errors,
+    media,
+    observability,
+    openapi,
+    problem_pages,
+    status_events,
+)
 from gateway.body_limit import BodyLimit
 from gateway.catalogue import Catalogue
 from gateway.idempotency import forget_expired_forever
@@ -37,11 +48,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.database_url, pool_size=10)
-        broker = make_broker(settings.kafka_bootstrap_servers, client_id=NAME)
-        await ensure_topics(settings.kafka_bootstrap_servers, settings.topic_partitions)
+        engine = make_engine(settings, pool_size=2 * settings.database_pool_size)
+        broker = make_broker(settings, client_id=NAME)
+        broker.add_middleware(metrics.kafka_middleware(NAME))
+        if settings.create_topics_at_start:  # else the setup job (`python -m common.setup`) made them
+            await ensure_topics(settings)
         await broker.connect()
         sessions = make_sessionmaker(engine)
+        app.state.engine, app.state.broker = engine, broker  # for /readyz
         app.state.sessions = sessions
         app.state.catalogue = Catalogue(sessions)
         app.state.status_hub = hub = StatusHub(settings.database_url)
@@ -52,6 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.create_task(relay.run(), name="outbox-relay"),
             asyncio.create_task(
                 forget_expired_forever(sessions, settings.idempotency_ttl_seconds), name="idempotency-keys"
+            ),
+            asyncio.create_task(metrics.sample_forever([relay.sample]), name="outbox-metrics"),
+            asyncio.create_task(
+                metrics.sample_forever(
+                    [observability.generations_sampler(sessions)], observability.GENERATIONS_SAMPLE_SECONDS
+                ),
+                name="generation-metrics",
             ),
         ]
         try:
@@ -89,23 +110,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_age=600,
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    observability.install(app)  # /healthz, /readyz, /metrics; its HTTP metrics middleware goes outermost
     return app
 
 
 def main() -> None:
-    service_logging.configure(NAME)
     host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
     port = int(os.environ.get("GATEWAY_PORT", "8000"))
     settings = load_settings()
+    service_logging.configure(NAME, settings)
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
+        log_config=None,  # uvicorn's lines go through the process's own logging (JSON, no secrets)
         log_level="info",
         timeout_graceful_shutdown=int(settings.shutdown_timeout_seconds),
     )

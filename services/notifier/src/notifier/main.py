@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from common import dead_letter, topics
+from common import dead_letter, metrics, topics
 from common import logging as service_logging
 from common.db.models import Generation
 from common.db.session import make_engine, make_sessionmaker
+from common.health import database_check
 from common.messaging import make_broker
 from common.service import Loop, consumer_app
 from common.settings import Settings, load_settings
@@ -76,17 +77,20 @@ class Notifier:
                 raise ValueError("the event is not a JSON object")
             generation_id = generation_id_of(headers, data, record.key)
         except (ValueError, UnicodeDecodeError) as exc:
-            await self._dead_letter(record, message.body, exc)
+            with service_logging.log_context(stage=NAME):
+                await self._dead_letter(record, message.body, exc)
             return
-        try:
-            await self.enqueue(topic, headers, data, generation_id, message.body)
-        except Exception as exc:
-            if is_infrastructure(exc):
-                log.warning("infrastructure unavailable, handing the message back: %r", exc)
-                await asyncio.sleep(INFRA_PAUSE_SECONDS)
-                raise
-            log.exception("could not queue the webhook of %s", generation_id)
-            await self._dead_letter(record, message.body, exc)
+        metrics.STAGE_QUEUE_WAIT_SECONDS.labels(NAME).observe(_age_seconds(timestamp_of(headers, data)))
+        with service_logging.log_context(generation_id=generation_id, stage=NAME):
+            try:
+                await self.enqueue(topic, headers, data, generation_id, message.body)
+            except Exception as exc:
+                if is_infrastructure(exc):
+                    log.warning("infrastructure unavailable, handing the message back: %r", exc)
+                    await asyncio.sleep(INFRA_PAUSE_SECONDS)
+                    raise
+                log.exception("could not queue the webhook of %s", generation_id)
+                await self._dead_letter(record, message.body, exc)
 
     async def enqueue(
         self, topic: str, headers: dict[str, Any], data: dict[str, Any], generation_id: uuid.UUID, body: bytes
@@ -155,6 +159,12 @@ class Notifier:
                 await asyncio.gather(*pending, return_exceptions=True)
 
     async def deliver(self, due: DueDelivery) -> None:
+        data = due.payload.get("data")
+        generation_id = data.get("generation_id") if isinstance(data, dict) else None
+        with service_logging.log_context(generation_id=generation_id, stage=NAME):
+            await self._deliver(due)
+
+    async def _deliver(self, due: DueDelivery) -> None:
         attempted_at = datetime.now(UTC)
         try:
             outcome = await self.sender.attempt(due)
@@ -166,8 +176,10 @@ class Notifier:
                 self.settings.webhook_give_up_seconds,
             )
         except Exception:  # the lease runs out and the delivery comes back
+            metrics.WEBHOOK_DELIVERIES.labels("error").inc()
             log.exception("webhook %s to %s: attempt not recorded", due.webhook_id, due.url)
             return
+        metrics.WEBHOOK_DELIVERIES.labels(result).inc()
         log.info(
             "webhook %s attempt %d: %s -> %s",
             due.webhook_id,
@@ -177,14 +189,21 @@ class Notifier:
         )
 
 
+def _age_seconds(timestamp: str) -> float:
+    """Seconds since `timestamp` (ISO 8601; one without a zone is taken as UTC), at least 0."""
+    at = datetime.fromisoformat(timestamp)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (datetime.now(UTC) - at).total_seconds())
+
+
 def create_app(settings: Settings | None = None, *, group_id: str = NAME) -> FastStream:
     """The notifier; `group_id` is its Kafka consumer group (replicas share one)."""
     settings = settings or load_settings()
-    service_logging.configure(NAME)
-    broker = make_broker(
-        settings.kafka_bootstrap_servers, client_id=NAME, graceful_timeout=settings.shutdown_timeout_seconds
-    )
-    engine = make_engine(settings.database_url)
+    service_logging.configure(NAME, settings)
+    broker = make_broker(settings, client_id=NAME, graceful_timeout=settings.shutdown_timeout_seconds)
+    broker.add_middleware(metrics.kafka_middleware(NAME))  # before any subscriber
+    engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     http = httpx.AsyncClient(
         follow_redirects=False,
@@ -208,7 +227,9 @@ def create_app(settings: Settings | None = None, *, group_id: str = NAME) -> Fas
         auto_offset_reset="earliest",
     )(notifier.on_event)
     loops: list[Loop] = [(f"{NAME}-deliveries", notifier.deliver_forever)]
-    return consumer_app(broker, settings, loops, [http.aclose, engine.dispose])
+    return consumer_app(
+        broker, settings, loops, [http.aclose, engine.dispose], ready={"database": database_check(engine)}
+    )
 
 
 def main() -> None:

@@ -136,8 +136,9 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 @pytest.fixture
 async def broker(kafka_bootstrap_servers: str) -> AsyncIterator[KafkaBroker]:
-    await ensure_topics(kafka_bootstrap_servers, 3)
-    producer = make_broker(kafka_bootstrap_servers, client_id="notifier-test")
+    settings = Settings(kafka_bootstrap_servers=kafka_bootstrap_servers, topic_partitions=3)
+    await ensure_topics(settings)
+    producer = make_broker(settings, client_id="notifier-test")
     await producer.connect()
     yield producer
     await producer.stop()

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from common import topics
+from common import metrics, topics
 from common.events import Event, SynthesisSubmitted
+from common.logging import log_context
 from common.providers.errors import RetryableProviderError
 from common.stage import StageContext, run, stage_app
 from faststream import FastStream
 
-from poller.schedule import PollSchedule, SqlWatchedGenerations
+from poller.schedule import DueTask, PollSchedule, SqlWatchedGenerations
 from poller.watch_task import check_task
 
 log = logging.getLogger(__name__)
@@ -31,15 +32,21 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
     store = SqlWatchedGenerations(ctx.sessions)
     work = await schedule.time_out_overdue(ctx.settings.poll_deadline_seconds)
     for cancel in await schedule.claim_cancels(ctx.settings.poll_batch_size):
-        try:
-            await ctx.dashscope.cancel_task(cancel.task_id)
-        except RetryableProviderError:
-            await schedule.cancel_failed(cancel.generation_id)
-        except Exception as exc:  # e.g. UnsupportedOperation: already running; its result will be ignored
-            log.info("could not cancel %s at the provider: %r", cancel.task_id, exc)
+        with log_context(generation_id=cancel.generation_id, stage="poller", task_id=cancel.task_id):
+            try:
+                await ctx.dashscope.cancel_task(cancel.task_id)
+            except RetryableProviderError:
+                await schedule.cancel_failed(cancel.generation_id)
+            except Exception as exc:  # e.g. UnsupportedOperation: already running; its result will be ignored
+                log.info("could not cancel %s at the provider: %r", cancel.task_id, exc)
         work += 1
     due = await schedule.claim_due(ctx.settings.poll_batch_size)
-    await asyncio.gather(*(check_task(d, store, ctx.dashscope) for d in due))
+
+    async def check(task: DueTask) -> None:
+        with log_context(generation_id=task.generation_id, stage="poller", task_id=task.task_id):
+            await check_task(task, store, ctx.dashscope)
+
+    await asyncio.gather(*(check(d) for d in due))
     if work or due:
         ctx.relay.wake()
     return work + len(due)
@@ -58,6 +65,12 @@ async def poll_forever(ctx: StageContext) -> None:
             await asyncio.sleep(tick)
 
 
+async def sample_schedule(ctx: StageContext) -> None:
+    size, lag = await _schedule(ctx).size_and_lag()
+    metrics.POLL_SCHEDULE_SIZE.set(size)
+    metrics.POLL_LAG_SECONDS.set(lag)
+
+
 def create_app() -> FastStream:
     return stage_app(
         "poller",
@@ -65,6 +78,7 @@ def create_app() -> FastStream:
         SynthesisSubmitted,
         on_synthesis_submitted,
         background=poll_forever,
+        samplers=[sample_schedule],
     )
 
 

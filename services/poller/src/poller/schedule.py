@@ -45,6 +45,14 @@ _CLAIM = text(
     RETURNING g.id, g.task_id
     """
 )
+# The tasks watched, and how long the most overdue one has been due (0 when none is); by next_poll_at's index.
+_SIZE_AND_LAG = text(
+    """
+    SELECT count(*) AS size, coalesce(extract(epoch FROM now() - min(next_poll_at)), 0) AS lag
+      FROM generations
+     WHERE next_poll_at IS NOT NULL AND status IN ('PENDING', 'RUNNING') AND task_id IS NOT NULL
+    """
+)
 _CANCELS = text(
     """
     UPDATE generations SET provider_cancel_due = false
@@ -81,7 +89,8 @@ class PollSchedule:
             if generation is None or generation.next_poll_at is not None or generation.status in TERMINAL:
                 return
             generation.task_id = generation.task_id or task_id
-            if generation.status in (Status.SUBMITTING, Status.PENDING):
+            # QUEUED: an operator's retry whose provider job is kept (`dancer-admin retry`) comes back here
+            if generation.status in (Status.QUEUED, Status.SUBMITTING, Status.PENDING):
                 generation.status = Status.PENDING
             generation.next_poll_at = now()
 
@@ -97,6 +106,12 @@ class PollSchedule:
             rows = (await session.execute(_CLAIM, {"base": self._base, "limit": budget})).all()
             await session.execute(_SPEND, {**params, "left": available - len(rows)})
             return [DueTask(row.id, row.task_id) for row in rows]
+
+    async def size_and_lag(self) -> tuple[int, float]:
+        """How many tasks are watched, and how many seconds the most overdue query is late (0: none)."""
+        async with self._sessions() as session:
+            row = (await session.execute(_SIZE_AND_LAG)).one()
+        return int(row.size), max(0.0, float(row.lag))
 
     async def time_out_overdue(self, deadline_seconds: float) -> int:
         message = f"No result from the provider within {deadline_seconds / 60:.0f} minutes."

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from common.db.generations import now
 from common.db.models import TERMINAL, Generation, Status
 from common.providers.dashscope import SubmittedTask
-from sqlalchemy import case, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from synthesizer.ports import OpenIntent
@@ -30,6 +30,9 @@ class SqlSubmissions:
         # A session-level lock on a dedicated connection: released at unlock, or when a crash closes it.
         async with _IN_PROCESS, self._sessions() as session:
             connection = await session.connection()
+            # Waiting for the account's turn is no stuck statement: no DATABASE_STATEMENT_TIMEOUT_MS for it
+            # (SET LOCAL: this session's transaction only, which ends when the block does).
+            await connection.execute(text("SET LOCAL statement_timeout = 0"))
             await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUBMIT_LOCK})
             try:
                 yield
@@ -41,7 +44,13 @@ class SqlSubmissions:
             return set()
         async with self._sessions() as session:
             rows = await session.scalars(select(Generation.task_id).where(Generation.task_id.in_(task_ids)))
-            return {t for t in rows if t}
+            # and jobs an operator's retry replaced (`dancer-admin retry`): still their generation's
+            replaced = await session.scalars(
+                select(func.unnest(Generation.previous_task_ids)).where(
+                    Generation.previous_task_ids.overlap(task_ids)
+                )
+            )
+            return {t for t in rows if t} | {t for t in replaced if t in task_ids}
 
     async def attach_task(self, generation_id: object, task: SubmittedTask) -> bool:
         ended = Generation.status.in_(TERMINAL)

@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -158,6 +158,11 @@ class Generation(Base):
     video_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: forever
     media_expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # deleted then
     retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 0 for the first run; n after an operator's nth retry (`dancer-admin retry`): part of the ce_id of
+    # the run's GenerationRequested and of its public outcome
+    attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # provider jobs an operator's retry replaced by a new one: still this generation's, never orphans
+    previous_task_ids: Mapped[list[str] | None] = mapped_column(ARRAY(String(128)))
     submit_intent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_cancel_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # failure

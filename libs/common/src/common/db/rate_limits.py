@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from common import metrics
+
 _ENSURE = text(
     "INSERT INTO rate_limits (name, tokens, updated_at) VALUES (:name, 1, clock_timestamp()) "
     "ON CONFLICT (name) DO NOTHING"
@@ -41,9 +43,12 @@ class AccountRates:
         rate = self._rates.get(quota)
         if rate is None:
             return
-        params = {"name": f"dashscope-{quota}", "rate": rate}
+        name = f"dashscope-{quota}"
+        params = {"name": name, "rate": rate}
         async with self._sessions.begin() as session:
             await session.execute(_ENSURE, params)
             tokens = float(await session.scalar(_RESERVE, params) or 0.0)
-        if tokens < 0:
-            await asyncio.sleep(-tokens / rate)
+        wait = -tokens / rate if tokens < 0 else 0.0
+        metrics.TOKEN_BUCKET_WAIT_SECONDS.labels(name).observe(wait)
+        if wait:
+            await asyncio.sleep(wait)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from common import metrics
 from common.providers.errors import (
     PermanentProviderError,
     ProviderConfigurationError,
@@ -25,6 +26,7 @@ DETECT_MODEL = "animate-anyone-detect-gen2"
 SYNTHESIS_MODEL = "animate-anyone-gen2"
 TERMINAL_TASK_STATUSES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "UNKNOWN"})
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")  # the zone of DashScope's task times
+PROVIDER = "dashscope"  # the `provider` label of the provider call metrics
 # Waits until the account may make one more call counted by the named quota ("detect", "submit").
 Pace = Callable[[str], Awaitable[None]]
 
@@ -129,13 +131,13 @@ class DashScopeClient:
             "success_action_status": "200",
         }
         files = {"file": (file_name, data, content_type)}
-        await self._call("POST", policy["upload_host"], data=form, files=files, auth=False)
+        await self._call("upload", "POST", policy["upload_host"], data=form, files=files, auth=False)
         return Uploaded(url=f"oss://{key}", model=model)
 
     async def detect(self, image_url: str) -> Detection:
         body = {"model": DETECT_MODEL, "input": {"image_url": image_url}, "parameters": {}}
         answer = await self._call(
-            "POST", "/services/aigc/image2video/aa-detect", json=body, url=image_url, quota="detect"
+            "detect", "POST", "/services/aigc/image2video/aa-detect", json=body, url=image_url, quota="detect"
         )
         output = answer.get("output", {})
         return Detection(
@@ -154,6 +156,7 @@ class DashScopeClient:
             "parameters": {"use_ref_img_bg": use_ref_img_bg, "video_ratio": video_ratio},
         }
         answer = await self._call(
+            "submit",
             "POST",
             "/services/aigc/image2video/video-synthesis/",
             json=body,
@@ -165,7 +168,7 @@ class DashScopeClient:
         return SubmittedTask(output["task_id"], output["task_status"], answer.get("request_id"))
 
     async def get_task(self, task_id: str) -> TaskInfo:
-        answer = await self._call("GET", f"/tasks/{task_id}")
+        answer = await self._call("task_query", "GET", f"/tasks/{task_id}")
         output = answer.get("output", {})
         usage = answer.get("usage") or {}
         duration = usage.get("video_duration")
@@ -180,7 +183,7 @@ class DashScopeClient:
         )
 
     async def cancel_task(self, task_id: str) -> None:
-        await self._call("POST", f"/tasks/{task_id}/cancel")
+        await self._call("task_cancel", "POST", f"/tasks/{task_id}/cancel")
 
     async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]:
         """Every task of this account and model created between `start` and `end` (all pages)."""
@@ -193,7 +196,7 @@ class DashScopeClient:
         tasks: list[ListedTask] = []
         page = 1
         while True:
-            answer = await self._call("GET", "/tasks", params={**params, "page_no": page})
+            answer = await self._call("task_list", "GET", "/tasks", params={**params, "page_no": page})
             for item in answer.get("data") or []:
                 created = item.get("gmt_create")
                 tasks.append(
@@ -212,7 +215,9 @@ class DashScopeClient:
         cached = self._policies.get(model)
         if cached and cached.expires_at > time.monotonic():
             return cached.data
-        answer = await self._call("GET", "/uploads", params={"action": "getPolicy", "model": model})
+        answer = await self._call(
+            "upload_policy", "GET", "/uploads", params={"action": "getPolicy", "model": model}
+        )
         data: dict[str, Any] = answer["data"]
         lifetime = float(data.get("expire_in_seconds", 300))
         self._policies[model] = _Policy(data, time.monotonic() + lifetime * 0.8)
@@ -220,6 +225,7 @@ class DashScopeClient:
 
     async def _call(
         self,
+        endpoint: str,  # the call's name in the metrics (never its path: task ids would be labels)
         method: str,
         path: str,
         *,
@@ -240,15 +246,24 @@ class DashScopeClient:
         for attempt in range(1, self._attempts + 1):
             if quota and self._pace:
                 await self._pace(quota)
+            started, code = time.perf_counter(), "error"  # stays so if the call is cut short
             try:
                 response = await self._http.request(method, target, headers=headers, **kwargs)
+                code = str(response.status_code)
                 if response.is_success:
                     return response.json() if response.content else {}
                 error: ProviderError = _error(response)
             except httpx.TimeoutException as exc:
+                code = "timeout"
                 error = RetryableProviderError("RequestTimeout", f"{method} {path} timed out: {exc!r}")
             except httpx.TransportError as exc:
+                code = "connection_error"
                 error = RetryableProviderError("ConnectionError", f"{method} {path} failed: {exc!r}")
+            finally:
+                metrics.PROVIDER_CALLS.labels(PROVIDER, endpoint, code).inc()
+                metrics.PROVIDER_CALL_SECONDS.labels(PROVIDER, endpoint).observe(
+                    time.perf_counter() - started
+                )
             if not isinstance(error, RetryableProviderError) or attempt == self._attempts:
                 raise error
             delay = error.retry_after or self._backoff * 2 ** (attempt - 1)

@@ -1,0 +1,1 @@
+"""dancer-admin: what an operator needs on a running deployment (see README, "Operators")."""
