@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
-from tests import stack
+from tests import otlp, stack
 from tests.database import fresh_database
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +48,15 @@ def health_ports() -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
+def traces() -> Iterator[otlp.Receiver]:
+    """Where every process of the stack sends its spans (OTLP/HTTP)."""
+    with otlp.receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture(scope="session")
 def gateway_url(
+    traces: otlp.Receiver,
     kafka_bootstrap_servers: str,
     e2e_database_url: str,
     emulator_url: str,
@@ -64,9 +76,44 @@ def gateway_url(
         "CALLBACK_URL_ALLOWED_HOSTS": "127.0.0.1",
         "WEBHOOK_BACKOFF_SECONDS": "0.5,1",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url,
+        "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms between exports: the test waits for the spans
     }
     with stack.services(env, _free_port(), logs, health_ports) as url:
         yield url
+
+
+@pytest.fixture
+def callback_url() -> Iterator[str]:
+    """A webhook receiver that takes every delivery."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["content-length"]))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/hooks"
+    server.shutdown()
+
+
+@pytest.fixture
+def provider_down(emulator_url: str) -> Iterator[Callable[[str | None], None]]:
+    """`provider_down(endpoint)`: every call to it answers 503 until `provider_down(None)`."""
+    before = httpx.get(f"{emulator_url}/admin/config", timeout=10).json()["faults"]
+
+    def down(endpoint: str | None) -> None:
+        faults = before if endpoint is None else {**before, endpoint: {"p503": 1.0}}
+        answer = httpx.put(f"{emulator_url}/admin/config", json={"faults": faults}, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    yield down
+    down(None)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,8 @@ every /readyz is 200, and a gateway whose database is down says so on /readyz (5
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -65,25 +62,6 @@ def ready(base_url: str) -> bool:
         return httpx.get(f"{base_url}/readyz", timeout=10).status_code == 200
     except httpx.TransportError:
         return False
-
-
-@pytest.fixture
-def callback_url() -> Iterator[str]:
-    """A webhook receiver that takes every delivery."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["content-length"]))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/hooks"
-    server.shutdown()
 
 
 def test_every_process_is_ready_and_its_metrics_follow_a_generation(

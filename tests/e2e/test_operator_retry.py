@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -22,20 +21,6 @@ from tests.gateway_app import sql
 pytestmark = pytest.mark.e2e
 DETECT = "POST /api/v1/services/aigc/image2video/aa-detect"
 VIDEO_FILES = "GET /videos/{name}"
-
-
-@pytest.fixture
-def provider_down(emulator_url: str) -> Iterator[Any]:
-    """`provider_down(endpoint)`: every call to it answers 503 until `provider_down(None)`."""
-    before = httpx.get(f"{emulator_url}/admin/config", timeout=10).json()["faults"]
-
-    def down(endpoint: str | None) -> None:
-        faults = before if endpoint is None else {**before, endpoint: {"p503": 1.0}}
-        answer = httpx.put(f"{emulator_url}/admin/config", json={"faults": faults}, timeout=10)
-        assert answer.status_code == 200, answer.text
-
-    yield down
-    down(None)
 
 
 def dancer_admin(database_url: str, kafka: str, *argv: str) -> str:

@@ -20,17 +20,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
+from opentelemetry import trace
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from common.settings import Settings, load_settings
-
-try:  # a hook for tracing: used only when OpenTelemetry is installed
-    from opentelemetry import trace as _otel_trace
-except ImportError:  # pragma: no cover - depends on the environment
-    _otel_trace = None  # type: ignore[assignment]
 
 REDACTED = "[REDACTED]"
 CONTEXT_FIELDS = ("generation_id", "stage", "task_id")
@@ -62,9 +58,7 @@ def current_context() -> dict[str, str]:
 
 
 def _trace_id() -> str | None:
-    if _otel_trace is None:
-        return None
-    span_context = _otel_trace.get_current_span().get_span_context()
+    span_context = trace.get_current_span().get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None
 
 

@@ -15,7 +15,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common import metrics
+from common import metrics, tracing
 from common.db.models import OutboxRecord
 from common.events import Event
 from common.messaging import cloudevent_headers, schema_path
@@ -36,7 +36,7 @@ def add(session: AsyncSession, event: Event, source: str) -> None:
             topic=event.topic,
             key=str(event.generation_id),
             payload=event.model_dump(mode="json"),
-            headers=cloudevent_headers(event, source),
+            headers=cloudevent_headers(event, source) | tracing.carrier(),  # the event's trace goes on
         )
     )
 
@@ -73,14 +73,7 @@ class Relay:
             if not records:
                 return 0
             # Sent together, acknowledged together: the producer batches them and keeps their order.
-            await asyncio.gather(
-                *(
-                    self._broker.publish(
-                        r.payload, topic=r.topic, key=r.key.encode(), headers=self._headers(r.headers)
-                    )
-                    for r in records
-                )
-            )
+            await asyncio.gather(*(self._publish(r) for r in records))
             ids = [r.id for r in records]
             await session.execute(
                 update(OutboxRecord).where(OutboxRecord.id.in_(ids)).values(published_at=func.now())
@@ -88,6 +81,15 @@ class Relay:
         for r in records:  # counted once committed
             metrics.OUTBOX_PUBLISHED.labels(r.topic).inc()
         return len(records)
+
+    async def _publish(self, record: OutboxRecord) -> None:
+        with tracing.attached(record.headers):  # in the trace of the work that stored it
+            await self._broker.publish(
+                record.payload,
+                topic=record.topic,
+                key=record.key.encode(),
+                headers=self._headers(record.headers),
+            )
 
     async def sample(self) -> None:
         """The outbox gauges (run by the metrics loop every few seconds, not per relay round)."""
@@ -99,7 +101,7 @@ class Relay:
     def _headers(self, stored: dict[str, str]) -> dict[str, str]:
         """The stored headers plus `ce_dataschema`, the JSON Schema's address in this deployment."""
         if not self._schema_base or "ce_type" not in stored:
-            return stored
+            return dict(stored)  # a copy: the publish adds its own headers to it
         return {**stored, "ce_dataschema": self._schema_base + schema_path(stored["ce_type"])}
 
     async def run(self, idle_seconds: float = 0.5) -> None:

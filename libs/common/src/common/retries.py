@@ -30,7 +30,7 @@ _CLAIM = text(
     UPDATE stage_retries AS r SET due_at = now() + make_interval(secs => :lease)
      WHERE r.id IN (SELECT id FROM stage_retries WHERE stage = :stage AND due_at <= now()
                      ORDER BY due_at LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING r.generation_id, r.payload, r.attempts, r.errors
+    RETURNING r.generation_id, r.payload, r.attempts, r.errors, r.trace_context
     """
 )
 
@@ -41,6 +41,7 @@ class DueRetry:
     payload: dict[str, Any]
     attempts: int
     errors: int
+    trace_context: dict[str, str] | None = None  # of the attempt that failed (`common.tracing`)
 
 
 def backoff(attempts: int, base: float, cap: float, hint: float | None = None) -> float:
@@ -63,6 +64,7 @@ class RetryStore:
         delay: float,
         code: str,
         message: str,
+        trace_context: dict[str, str] | None = None,
     ) -> None:
         values = {
             "stage": self._stage,
@@ -73,6 +75,7 @@ class RetryStore:
             "due_at": now() + timedelta(seconds=delay),
             "last_code": code,
             "last_message": message,
+            "trace_context": trace_context,
         }
         statement = insert(StageRetry).values(**values)
         statement = statement.on_conflict_do_update(constraint="stage_retries_one_per_stage", set_=values)
@@ -89,7 +92,7 @@ class RetryStore:
             rows = await session.execute(
                 _CLAIM, {"stage": self._stage, "limit": limit, "lease": LEASE_SECONDS}
             )
-            return [DueRetry(r.generation_id, r.payload, r.attempts, r.errors) for r in rows]
+            return [DueRetry(r.generation_id, r.payload, r.attempts, r.errors, r.trace_context) for r in rows]
 
     async def counts(self) -> tuple[int, int]:
         """How many of this stage's retries are due now, and how many wait for their time."""

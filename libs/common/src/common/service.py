@@ -12,11 +12,24 @@ from contextlib import suppress
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 
+from common import logging as service_logging
+from common import metrics, tracing
 from common.health import Check, HealthServer, broker_check
-from common.messaging import ensure_topics
+from common.messaging import ensure_topics, make_broker
 from common.settings import Settings
 
 Loop = tuple[str, Callable[[], Coroutine[None, None, None]]]  # a task name and what it runs
+
+
+def consumer_broker(name: str, settings: Settings) -> KafkaBroker:
+    """The broker of consumer process `name`, its logging and tracing set up; measured and traced (its
+    middleware comes before any subscriber)."""
+    service_logging.configure(name, settings)
+    tracing.configure(name, settings)
+    broker = make_broker(settings, client_id=name, graceful_timeout=settings.shutdown_timeout_seconds)
+    tracing.instrument_broker(broker)
+    broker.add_middleware(metrics.kafka_middleware(name))
+    return broker
 
 
 def consumer_app(
@@ -58,5 +71,6 @@ def consumer_app(
             await health.stop()
         for close in closers:
             await close()
+        await tracing.flush()
 
     return app

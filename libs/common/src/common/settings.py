@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # gateway serves them on its own port.
     health_host: str = "127.0.0.1"
     health_port: int = Field(default=0, ge=0, le=65535)
+    # OpenTelemetry traces go to this OTLP/HTTP endpoint (`<it>/v1/traces`); empty: no tracing (see
+    # `common.tracing` for the other standard OTEL_* variables that apply).
+    otel_exporter_otlp_endpoint: str = ""
     # Defaults to the emulator, or to real DashScope (Beijing) once a real API key is set.
     dashscope_base_url: str = EMULATOR_BASE_URL
     dashscope_api_key: SecretStr = SecretStr(EMULATOR_API_KEY)

@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from common import dead_letter, metrics
+from common import dead_letter, metrics, tracing
 from common import logging as service_logging
 from common.db.generations import SqlGenerationStore, fail
 from common.db.rate_limits import AccountRates
@@ -40,13 +40,13 @@ from common.db.session import make_engine, make_sessionmaker
 from common.events import Event, FailedStage
 from common.health import database_check
 from common.media import MediaStore, MediaUnavailable, make_media_store
-from common.messaging import make_broker, publish
+from common.messaging import publish
 from common.metrics import Sampler
 from common.outbox import Relay
 from common.providers.dashscope import DashScopeClient
 from common.providers.errors import RetryableProviderError
 from common.retries import DueRetry, RetryStore, backoff
-from common.service import Loop, consumer_app
+from common.service import Loop, consumer_app, consumer_broker
 from common.settings import Settings, load_settings
 
 E = TypeVar("E", bound=Event)
@@ -108,6 +108,7 @@ class Stage(Generic[E]):
             ):
                 await self._dead_letter(record, message.body, exc)
             return
+        tracing.tag(event.generation_id)
         wait = (datetime.now(UTC) - event.occurred_at).total_seconds()
         metrics.STAGE_QUEUE_WAIT_SECONDS.labels(self.ctx.name).observe(max(0.0, wait))
         with service_logging.log_context(**self._context_of(event)):
@@ -156,6 +157,7 @@ class Stage(Generic[E]):
                     delay,
                     exc.code,
                     exc.message,
+                    tracing.carrier(),
                 )
                 reason = "throttled" if exc.status == 429 else "error"
                 metrics.RETRIES_SCHEDULED.labels(self.ctx.name, reason).inc()
@@ -191,7 +193,8 @@ class Stage(Generic[E]):
 
     async def _retry(self, due: DueRetry) -> None:
         event = self.event_type.model_validate(due.payload)
-        with service_logging.log_context(**self._context_of(event)):
+        span = tracing.resumed(due.trace_context, f"{self.ctx.name} retry", event.generation_id)
+        with span, service_logging.log_context(**self._context_of(event)):
             try:
                 await self.process(event, due.attempts, due.errors)
             except Exception as exc:
@@ -235,11 +238,10 @@ def stage_app(
 ) -> FastStream:
     """`samplers`: the stage's own gauges, sampled with the retry and outbox gauges every few seconds."""
     settings = settings or load_settings()
-    service_logging.configure(name, settings)
-    broker = make_broker(settings, client_id=name, graceful_timeout=settings.shutdown_timeout_seconds)
-    broker.add_middleware(metrics.kafka_middleware(name))  # before any subscriber
+    broker = consumer_broker(name, settings)
     engine = make_engine(settings)
     http = httpx.AsyncClient(timeout=settings.dashscope_timeout_seconds)
+    tracing.instrument_http(http)
     sessions = make_sessionmaker(engine)
     rates = {"detect": settings.detect_rate_per_second, "submit": settings.submit_rate_per_second}
     dashscope = DashScopeClient(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from common.logging import REDACTED, current_context, log_context, make_handler, secret_values
 from common.settings import Settings
+from opentelemetry.sdk.trace import TracerProvider
 
 SECRETS = {
     "dashscope_api_key": "sk-live-0123456789abcdef",
@@ -140,9 +141,8 @@ def test_text_lines_carry_the_context_after_the_message() -> None:
 
 
 def test_trace_id_is_added_when_a_span_is_active(capture: tuple[logging.Logger, io.StringIO]) -> None:
-    sdk = pytest.importorskip("opentelemetry.sdk.trace")
     logger, stream = capture
-    tracer = sdk.TracerProvider().get_tracer("test")
+    tracer = TracerProvider().get_tracer("test")
     with tracer.start_as_current_span("work") as span:
         logger.info("traced")
     logger.info("untraced")

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Protocol
 
-from common import outbox
+from common import outbox, tracing
 from common.db.models import Asset, Client, Generation, Status
 from common.events import GenerationRequested
 from common.providers.photo_limits import PhotoLimits
@@ -94,6 +94,7 @@ async def accept_generation(
 ) -> Accepted:
     """Store the generation, its photo and its GenerationRequested event in one transaction."""
     generation_id = uuid.uuid4()
+    tracing.tag(generation_id)  # the request's span: its trace is the generation's
     async with sessions.begin() as session:
         if idempotency is not None:
             earlier = await claim_key(session, idempotency, generation_id)

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager, suppress
 
 import uvicorn
 from common import logging as service_logging
-from common import metrics
+from common import metrics, tracing
 from common.db.session import make_engine, make_sessionmaker
 from common.media import make_media_store
 from common.messaging import ensure_topics, make_broker
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(settings, pool_size=2 * settings.database_pool_size)
         broker = make_broker(settings, client_id=NAME)
+        tracing.instrument_broker(broker)
         broker.add_middleware(metrics.kafka_middleware(NAME))
         if settings.create_topics_at_start:  # else the setup job (`python -m common.setup`) made them
             await ensure_topics(settings)
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await media_store.close()
             await engine.dispose()
+            await tracing.flush()
 
     app = FastAPI(
         title="Dance video generation API", version="0.2.0", description=DESCRIPTION, lifespan=lifespan
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     observability.install(app)  # /healthz, /readyz, /metrics; its HTTP metrics middleware goes outermost
+    observability.trace(app, tracing.configure(NAME, settings))
     return app
 
 

@@ -6,6 +6,8 @@ generations-by-status gauge it samples for the whole product.
   else 503 problem+json with `down`: the names of what does not answer;
 - `/metrics`: Prometheus text: `http_*` from prometheus-fastapi-instrumentator (per route template,
   method and exact status), `faststream_published_*` of the outbox relay, and the `dancer_*` metrics.
+
+With OTEL_EXPORTER_OTLP_ENDPOINT set, every request but the probes is a server span (`trace`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from common.db.models import Generation, Status
 from common.health import Check, broker_check, database_check, down, not_ready
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
 from prometheus_fastapi_instrumentator import Instrumentator
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -60,6 +64,12 @@ def install(app: FastAPI) -> None:
         should_exclude_streaming_duration=True,  # an SSE stream's duration is not a latency
         excluded_handlers=[f"^{path}$" for path in PROBES],
     ).instrument(app)
+
+
+def trace(app: FastAPI, provider: TracerProvider | None) -> None:
+    """A server span per request (probes excluded), continuing a caller's `traceparent`; None: off."""
+    if provider is not None:
+        FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=",".join(PROBES))
 
 
 def generations_sampler(sessions: async_sessionmaker[AsyncSession]) -> metrics.Sampler:

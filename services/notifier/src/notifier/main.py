@@ -20,13 +20,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from common import dead_letter, metrics, topics
+from common import dead_letter, metrics, topics, tracing
 from common import logging as service_logging
 from common.db.models import Generation
 from common.db.session import make_engine, make_sessionmaker
 from common.health import database_check
-from common.messaging import make_broker
-from common.service import Loop, consumer_app
+from common.service import Loop, consumer_app, consumer_broker
 from common.settings import Settings, load_settings
 from common.stage import is_infrastructure
 from common.urls import RESOLVE_SECONDS
@@ -80,6 +79,7 @@ class Notifier:
             with service_logging.log_context(stage=NAME):
                 await self._dead_letter(record, message.body, exc)
             return
+        tracing.tag(generation_id)
         metrics.STAGE_QUEUE_WAIT_SECONDS.labels(NAME).observe(_age_seconds(timestamp_of(headers, data)))
         with service_logging.log_context(generation_id=generation_id, stage=NAME):
             try:
@@ -108,6 +108,7 @@ class Notifier:
             url=row.callback_url,
             event_type=topic,
             payload={"type": topic, "timestamp": timestamp_of(headers, data), "data": data},
+            trace_context=tracing.carrier(),
         )
         if created:
             self.wake.set()
@@ -161,7 +162,8 @@ class Notifier:
     async def deliver(self, due: DueDelivery) -> None:
         data = due.payload.get("data")
         generation_id = data.get("generation_id") if isinstance(data, dict) else None
-        with service_logging.log_context(generation_id=generation_id, stage=NAME):
+        span = tracing.resumed(due.trace_context, "webhook delivery", generation_id)
+        with span, service_logging.log_context(generation_id=generation_id, stage=NAME):
             await self._deliver(due)
 
     async def _deliver(self, due: DueDelivery) -> None:
@@ -200,9 +202,7 @@ def _age_seconds(timestamp: str) -> float:
 def create_app(settings: Settings | None = None, *, group_id: str = NAME) -> FastStream:
     """The notifier; `group_id` is its Kafka consumer group (replicas share one)."""
     settings = settings or load_settings()
-    service_logging.configure(NAME, settings)
-    broker = make_broker(settings, client_id=NAME, graceful_timeout=settings.shutdown_timeout_seconds)
-    broker.add_middleware(metrics.kafka_middleware(NAME))  # before any subscriber
+    broker = consumer_broker(NAME, settings)
     engine = make_engine(settings)
     sessions = make_sessionmaker(engine)
     http = httpx.AsyncClient(

@@ -29,6 +29,7 @@ class DueDelivery:
     payload: dict[str, Any]
     attempts: int  # made before this one
     created_at: datetime
+    trace_context: dict[str, str] | None = None  # of the event's consumer (`common.tracing`)
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class DeliveryStore:
         url: str,
         event_type: str,
         payload: dict[str, Any],
+        trace_context: dict[str, str] | None = None,
     ) -> bool:
         """Add a delivery due now; False if this event was already queued for this URL (a redelivery)."""
         statement = (
@@ -79,6 +81,7 @@ class DeliveryStore:
                 url=url,
                 event_type=event_type,
                 payload=payload,
+                trace_context=trace_context,
                 next_attempt_at=func.now(),
             )
             .on_conflict_do_nothing(index_elements=["webhook_id", "url"])
@@ -113,11 +116,15 @@ class DeliveryStore:
                 WebhookDelivery.payload,
                 WebhookDelivery.attempts,
                 WebhookDelivery.created_at,
+                WebhookDelivery.trace_context,
             )
         )
         async with self._sessions.begin() as session:
             rows = (await session.execute(statement)).all()
-        return [DueDelivery(r.id, r.webhook_id, r.url, r.payload, r.attempts, r.created_at) for r in rows]
+        return [
+            DueDelivery(r.id, r.webhook_id, r.url, r.payload, r.attempts, r.created_at, r.trace_context)
+            for r in rows
+        ]
 
     async def record(
         self,

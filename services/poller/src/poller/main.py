@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from common import metrics, topics
+from common import metrics, topics, tracing
 from common.events import Event, SynthesisSubmitted
 from common.logging import log_context
 from common.providers.errors import RetryableProviderError
@@ -32,7 +32,8 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
     store = SqlWatchedGenerations(ctx.sessions)
     work = await schedule.time_out_overdue(ctx.settings.poll_deadline_seconds)
     for cancel in await schedule.claim_cancels(ctx.settings.poll_batch_size):
-        with log_context(generation_id=cancel.generation_id, stage="poller", task_id=cancel.task_id):
+        span = tracing.resumed(cancel.trace_context, "cancel task", cancel.generation_id)
+        with span, log_context(generation_id=cancel.generation_id, stage="poller", task_id=cancel.task_id):
             try:
                 await ctx.dashscope.cancel_task(cancel.task_id)
             except RetryableProviderError:
@@ -43,7 +44,8 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
     due = await schedule.claim_due(ctx.settings.poll_batch_size)
 
     async def check(task: DueTask) -> None:
-        with log_context(generation_id=task.generation_id, stage="poller", task_id=task.task_id):
+        span = tracing.resumed(task.trace_context, "poll task", task.generation_id)
+        with span, log_context(generation_id=task.generation_id, stage="poller", task_id=task.task_id):
             await check_task(task, store, ctx.dashscope)
 
     await asyncio.gather(*(check(d) for d in due))

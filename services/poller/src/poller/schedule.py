@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from common import outbox
+from common import outbox, tracing
 from common.db.generations import SqlGenerationStore, now
 from common.db.models import TERMINAL, Generation, Status
 from common.events import VideoRendered
@@ -42,7 +42,7 @@ _CLAIM = text(
             ORDER BY next_poll_at
             LIMIT :limit
               FOR UPDATE SKIP LOCKED)
-    RETURNING g.id, g.task_id
+    RETURNING g.id, g.task_id, g.trace_context
     """
 )
 # The tasks watched, and how long the most overdue one has been due (0 when none is); by next_poll_at's index.
@@ -57,7 +57,7 @@ _CANCELS = text(
     """
     UPDATE generations SET provider_cancel_due = false
      WHERE id IN (SELECT id FROM generations WHERE provider_cancel_due LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING id, task_id
+    RETURNING id, task_id, trace_context
     """
 )
 
@@ -66,6 +66,7 @@ _CANCELS = text(
 class DueTask:
     generation_id: uuid.UUID
     task_id: str
+    trace_context: dict[str, str] | None = None  # of the work that started watching it
 
 
 class PollSchedule:
@@ -93,6 +94,7 @@ class PollSchedule:
             if generation.status in (Status.QUEUED, Status.SUBMITTING, Status.PENDING):
                 generation.status = Status.PENDING
             generation.next_poll_at = now()
+            generation.trace_context = tracing.carrier()  # its polls and its end go on in this trace
 
     async def claim_due(self, limit: int) -> list[DueTask]:
         """Due tasks, as many as the account-wide query budget allows right now."""
@@ -105,7 +107,7 @@ class PollSchedule:
                 return []
             rows = (await session.execute(_CLAIM, {"base": self._base, "limit": budget})).all()
             await session.execute(_SPEND, {**params, "left": available - len(rows)})
-            return [DueTask(row.id, row.task_id) for row in rows]
+            return [DueTask(row.id, row.task_id, row.trace_context) for row in rows]
 
     async def size_and_lag(self) -> tuple[int, float]:
         """How many tasks are watched, and how many seconds the most overdue query is late (0: none)."""
@@ -131,13 +133,14 @@ class PollSchedule:
                 g.status, g.stage, g.next_poll_at = Status.TIMED_OUT, "poller", None
                 g.finished_at = g.updated_at = at
                 g.error_code, g.error_message = "TimedOut", message
-                outbox.add(session, terminal_event(g, retryable=True), "poller")
+                with tracing.resumed(g.trace_context, "poller timeout", g.id):
+                    outbox.add(session, terminal_event(g, retryable=True), "poller")
             return len(overdue)
 
     async def claim_cancels(self, limit: int) -> list[DueTask]:
         async with self._sessions.begin() as session:
             rows = (await session.execute(_CANCELS, {"limit": limit})).all()
-            return [DueTask(row.id, row.task_id) for row in rows if row.task_id]
+            return [DueTask(row.id, row.task_id, row.trace_context) for row in rows if row.task_id]
 
     async def cancel_failed(self, generation_id: uuid.UUID) -> None:
         async with self._sessions.begin() as session:

@@ -163,6 +163,8 @@ class Generation(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # provider jobs an operator's retry replaced by a new one: still this generation's, never orphans
     previous_task_ids: Mapped[list[str] | None] = mapped_column(ARRAY(String(128)))
+    # The trace of the work that started watching its provider job (`common.tracing.carrier`).
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)
     submit_intent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     provider_cancel_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     # failure
@@ -213,6 +215,7 @@ class StageRetry(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_code: Mapped[str | None] = mapped_column(String(128))
     last_message: Mapped[str | None] = mapped_column(Text)
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # of the attempt that failed
 
 
 class WebhookDelivery(Base):
@@ -235,6 +238,7 @@ class WebhookDelivery(Base):
     last_status_code: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB)  # of the event's consumer
 
 
 class WebhookAttempt(Base):
