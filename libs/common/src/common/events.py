@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import ClassVar, Literal, NewType
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from common import topics
 
@@ -44,21 +44,22 @@ class GenerationRequested(Event):
 
 
 class ImageUploaded(Event):
-    """The photo is readable by the provider: one URL per model that will read it."""
+    """The photo is readable by the provider: where its photo check and its video job read it."""
 
     topic = topics.IMAGE_UPLOADED
     template_id: str
-    detect_image_url: str
-    synthesis_image_url: str
+    # Before 0009 these were DashScope's `detect_image_url` and `synthesis_image_url`: still read.
+    check_image_url: str = Field(validation_alias=AliasChoices("check_image_url", "detect_image_url"))
+    job_image_url: str = Field(validation_alias=AliasChoices("job_image_url", "synthesis_image_url"))
 
 
 class ImageAccepted(Event):
-    """The provider's detector passed the photo."""
+    """The provider's photo check passed the photo (a provider without one passes every photo)."""
 
     topic = topics.IMAGE_ACCEPTED
     template_id: str
-    synthesis_image_url: str
-    bodystyle: str
+    job_image_url: str = Field(validation_alias=AliasChoices("job_image_url", "synthesis_image_url"))
+    bodystyle: str = ""  # DashScope's "full"/"half"
 
 
 class SynthesisSubmitted(Event):

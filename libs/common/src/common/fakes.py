@@ -54,6 +54,7 @@ def generation(status: Status = Status.QUEUED, **facts: Any) -> Generation:
         "id": uuid.uuid4(),
         "stage": "gateway",
         "template_id": "AACT.test.1",
+        "provider": "dashscope",
         "retries": 0,
     }
     return Generation(**(defaults | facts), status=status)

@@ -53,6 +53,12 @@ PROVIDER_CALLS = Counter(
     "Provider API calls, by endpoint and result: the HTTP status, or timeout / connection_error.",
     ["provider", "endpoint", "code"],
 )
+POSSIBLE_DOUBLE_SPEND = Counter(
+    "dancer_possible_double_spend_total",
+    "Submissions whose outcome stayed unknown at a provider that cannot list its jobs: the generation "
+    "submitted anew, so the provider may have made (and billed) a job no generation owns.",
+    ["provider"],
+)
 PROVIDER_CALL_SECONDS = Histogram(
     "dancer_provider_call_seconds",
     "Duration of one provider API call (one HTTP request, pacing excluded).",

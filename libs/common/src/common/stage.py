@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from common import dead_letter, metrics, tracing
 from common import logging as service_logging
 from common.db.generations import SqlGenerationStore, fail
-from common.db.rate_limits import AccountRates
 from common.db.session import make_engine, make_sessionmaker
 from common.events import Event, FailedStage
 from common.health import database_check
@@ -43,8 +42,8 @@ from common.media import MediaStore, MediaUnavailable, make_media_store
 from common.messaging import publish
 from common.metrics import Sampler
 from common.outbox import Relay
-from common.providers.dashscope import DashScopeClient
 from common.providers.errors import RetryableProviderError
+from common.providers.registry import Providers, make_providers
 from common.retries import DueRetry, RetryStore, backoff
 from common.service import Loop, consumer_app, consumer_broker
 from common.settings import Settings, load_settings
@@ -61,7 +60,7 @@ class StageContext:
     settings: Settings
     broker: KafkaBroker
     sessions: async_sessionmaker[AsyncSession]
-    dashscope: DashScopeClient
+    providers: Providers  # each provider's ports, by name (`Generation.provider`)
     relay: Relay
     media: MediaStore
     http: httpx.AsyncClient  # for calls that are no provider API's (e.g. fetching a provider's file)
@@ -243,21 +242,13 @@ def stage_app(
     http = httpx.AsyncClient(timeout=settings.dashscope_timeout_seconds)
     tracing.instrument_http(http)
     sessions = make_sessionmaker(engine)
-    rates = {"detect": settings.detect_rate_per_second, "submit": settings.submit_rate_per_second}
-    dashscope = DashScopeClient(
-        http,
-        settings.dashscope_api_key,
-        settings.dashscope_base_url,
-        attempts=1,  # one attempt per call: retries are scheduled by the stage, off the partition
-        pace=AccountRates(sessions, rates),
-    )
     relay = Relay(sessions, broker, schema_base=settings.public_base_url)
     ctx = StageContext(
         name=name,
         settings=settings,
         broker=broker,
         sessions=sessions,
-        dashscope=dashscope,
+        providers=make_providers(settings, http, sessions),
         relay=relay,
         media=make_media_store(settings),  # connects on first use
         http=http,

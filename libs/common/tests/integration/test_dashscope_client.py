@@ -117,7 +117,10 @@ async def test_two_paced_replicas_together_stay_under_the_detection_quota(
     http: httpx.AsyncClient, database_url: str
 ) -> None:
     engine = make_engine(database_url)
-    replicas = [_tried_once(http, AccountRates(make_sessionmaker(engine), {"detect": 4.0})) for _ in range(2)]
+    replicas = [
+        _tried_once(http, AccountRates(make_sessionmaker(engine), {"detect": 4.0}, "dashscope"))
+        for _ in range(2)
+    ]
     url = (await replicas[0].upload(DETECT_MODEL, "me.png", make_photo(), "image/png")).url
     # The emulator allows DashScope's 5 detections/s; 10 at once from two replicas, each tried once.
     detections = await asyncio.gather(*(replicas[i % 2].detect(url) for i in range(10)))

@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 from common import topics
-from common.events import GenerationCompleted, GenerationFailed, ImageUploaded
+from common.events import GenerationCompleted, GenerationFailed, ImageAccepted, ImageUploaded
 from common.messaging import cloudevent_headers
 from pydantic import ValidationError
 
@@ -18,11 +18,28 @@ def test_reader_ignores_fields_it_does_not_know() -> None:
 
 def test_events_are_frozen_and_name_their_topic() -> None:
     event = ImageUploaded(
-        generation_id=uuid.uuid4(), template_id="t", detect_image_url="oss://a", synthesis_image_url="oss://b"
+        generation_id=uuid.uuid4(), template_id="t", check_image_url="oss://a", job_image_url="oss://b"
     )
     assert event.topic == topics.IMAGE_UPLOADED
     with pytest.raises(ValidationError):
         event.template_id = "other"  # type: ignore[misc]
+
+
+def test_events_in_flight_under_their_former_dashscope_names_are_still_read() -> None:
+    generation_id = str(uuid.uuid4())
+    old = {"generation_id": generation_id, "template_id": "t"}
+    uploaded = ImageUploaded.model_validate_json(
+        json.dumps(old | {"detect_image_url": "oss://a", "synthesis_image_url": "oss://b"})
+    )
+    accepted = ImageAccepted.model_validate_json(
+        json.dumps(old | {"synthesis_image_url": "oss://b", "bodystyle": "full"})
+    )
+    assert (uploaded.check_image_url, uploaded.job_image_url, accepted.job_image_url) == (
+        "oss://a",
+        "oss://b",
+        "oss://b",
+    )
+    assert set(uploaded.model_dump(mode="json")) >= {"check_image_url", "job_image_url"}  # written anew
 
 
 def test_cloudevent_headers_follow_the_kafka_binary_binding() -> None:

@@ -1,20 +1,22 @@
-"""On ImageUploaded: ask the provider whether the photo suits Animate Anyone."""
+"""On ImageUploaded: ask the generation's provider whether it can animate the photo."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Status
 from common.events import Event, ImageAccepted, ImageUploaded
 from common.providers.errors import PermanentProviderError
-
-from detector.ports import PersonDetector
+from common.providers.ports import PhotoCheck
 
 REJECTED = "ImageRejected"
 
 
 async def detect_person(
-    event: ImageUploaded, store: GenerationStore, detector: PersonDetector
+    event: ImageUploaded, store: GenerationStore, checks: Mapping[str, PhotoCheck]
 ) -> Event | None:
+    """`checks`: each provider's photo check, by name."""
     generation = await store.load(event.generation_id)
     if generation is None or generation.status in TERMINAL:
         return None
@@ -26,7 +28,7 @@ async def detect_person(
     )
 
     try:
-        detection = await detector.detect(event.detect_image_url)
+        verdict = await checks[generation.provider].check(event.check_image_url)
     except PermanentProviderError as exc:
         # Some rejections come as HTTP 400 (InvalidFile.*): the same outcome as check_pass false.
         await store.record(
@@ -41,22 +43,22 @@ async def detect_person(
 
     await store.record(
         event.generation_id,
-        check_pass=detection.check_pass,
-        bodystyle=detection.bodystyle or None,
-        detect_reason=detection.reason,
-        detect_request_id=detection.request_id,
+        check_pass=verdict.passed,
+        bodystyle=verdict.bodystyle,
+        detect_reason=verdict.reason,
+        detect_request_id=verdict.request_id,
         detected_at=now(),
     )
-    if not detection.check_pass:
-        await fail(store, event.generation_id, "detector", REJECTED, detection.reason)
+    if not verdict.passed:
+        await fail(store, event.generation_id, "detector", REJECTED, verdict.reason)
         return None
-    return _accepted(event, detection.bodystyle)
+    return _accepted(event, verdict.bodystyle or "")
 
 
 def _accepted(event: ImageUploaded, bodystyle: str) -> ImageAccepted:
     return ImageAccepted(
         generation_id=event.generation_id,
         template_id=event.template_id,
-        synthesis_image_url=event.synthesis_image_url,
+        job_image_url=event.job_image_url,
         bodystyle=bodystyle,
     )

@@ -10,7 +10,7 @@ from detector.detect_person import detect_person
 
 
 async def on_image_uploaded(ctx: StageContext, event: ImageUploaded) -> Event | None:
-    return await detect_person(event, SqlGenerationStore(ctx.sessions), ctx.dashscope)
+    return await detect_person(event, SqlGenerationStore(ctx.sessions), ctx.providers.checks)
 
 
 def create_app() -> FastStream:

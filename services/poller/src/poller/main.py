@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def _schedule(ctx: StageContext) -> PollSchedule:
-    return PollSchedule(ctx.sessions, ctx.settings.poll_interval_seconds, ctx.settings.poll_rate_per_second)
+    return PollSchedule(ctx.sessions, ctx.settings.poll_interval_seconds, ctx.providers.poll_rates)
 
 
 async def on_synthesis_submitted(ctx: StageContext, event: SynthesisSubmitted) -> Event | None:
@@ -35,7 +35,7 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
         span = tracing.resumed(cancel.trace_context, "cancel task", cancel.generation_id)
         with span, log_context(generation_id=cancel.generation_id, stage="poller", task_id=cancel.task_id):
             try:
-                await ctx.dashscope.cancel_task(cancel.task_id)
+                await ctx.providers.jobs[cancel.provider].cancel(cancel.task_id)
             except RetryableProviderError:
                 await schedule.cancel_failed(cancel.generation_id)
             except Exception as exc:  # e.g. UnsupportedOperation: already running; its result will be ignored
@@ -46,7 +46,7 @@ async def poll_round(ctx: StageContext, schedule: PollSchedule) -> int:
     async def check(task: DueTask) -> None:
         span = tracing.resumed(task.trace_context, "poll task", task.generation_id)
         with span, log_context(generation_id=task.generation_id, stage="poller", task_id=task.task_id):
-            await check_task(task, store, ctx.dashscope)
+            await check_task(task, store, ctx.providers.jobs[task.provider])
 
     await asyncio.gather(*(check(d) for d in due))
     if work or due:

@@ -3,11 +3,11 @@ from typing import Any, Protocol
 
 from common.db.generations import GenerationStore
 from common.events import VideoRendered
-from common.providers.dashscope import TaskInfo
+from common.providers.ports import JobState
 
 
-class TaskQueries(Protocol):
-    async def get_task(self, task_id: str) -> TaskInfo: ...
+class JobStatuses(Protocol):
+    async def status(self, job_id: str) -> JobState: ...
 
 
 class WatchedGenerations(GenerationStore, Protocol):

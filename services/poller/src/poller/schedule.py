@@ -1,13 +1,15 @@
 """The poll schedule lives in the generation rows, so replicas share it and a restart loses nothing.
 
-Task queries are limited account-wide by a token bucket row that every replica takes from in the same
-transaction as its claim, so all replicas together stay under `poll_rate_per_second`.
+Job status queries are limited per provider account by a token bucket row (`<provider>-task-queries`)
+that every replica takes from in the same transaction as its claim, so all replicas together stay under
+that provider's rate (`POLL_RATE_PER_SECOND` for DashScope).
 """
 
 from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +22,6 @@ from common.public_events import terminal_event
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-BUCKET = "dashscope-task-queries"
 _ENSURE_BUCKET = text(
     "INSERT INTO rate_limits (name, tokens, updated_at) VALUES (:name, :burst, clock_timestamp()) "
     "ON CONFLICT (name) DO NOTHING"
@@ -39,10 +40,11 @@ _CLAIM = text(
      WHERE g.id IN (
            SELECT id FROM generations
             WHERE next_poll_at <= now() AND status IN ('PENDING', 'RUNNING') AND task_id IS NOT NULL
+              AND provider = :provider
             ORDER BY next_poll_at
             LIMIT :limit
               FOR UPDATE SKIP LOCKED)
-    RETURNING g.id, g.task_id, g.trace_context
+    RETURNING g.id, g.task_id, g.provider, g.trace_context
     """
 )
 # The tasks watched, and how long the most overdue one has been due (0 when none is); by next_poll_at's index.
@@ -57,7 +59,7 @@ _CANCELS = text(
     """
     UPDATE generations SET provider_cancel_due = false
      WHERE id IN (SELECT id FROM generations WHERE provider_cancel_due LIMIT :limit FOR UPDATE SKIP LOCKED)
-    RETURNING id, task_id, trace_context
+    RETURNING id, task_id, provider, trace_context
     """
 )
 
@@ -66,22 +68,18 @@ _CANCELS = text(
 class DueTask:
     generation_id: uuid.UUID
     task_id: str
+    provider: str = "dashscope"
     trace_context: dict[str, str] | None = None  # of the work that started watching it
 
 
 class PollSchedule:
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        base_interval: float,
-        rate: float = 15.0,
-        bucket: str = BUCKET,
+        self, sessions: async_sessionmaker[AsyncSession], base_interval: float, rates: Mapping[str, float]
     ) -> None:
+        """`rates`: each provider's job status queries per second, for its whole account."""
         self._sessions = sessions
-        self._bucket = bucket
         self._base = base_interval
-        self._rate = rate
-        self._burst = max(1.0, rate / 5)
+        self._rates = dict(rates)
 
     async def start_watching(self, generation_id: uuid.UUID, task_id: str) -> None:
         """Record a submitted task as due now (idempotent: a redelivery changes nothing)."""
@@ -97,17 +95,24 @@ class PollSchedule:
             generation.trace_context = tracing.carrier()  # its polls and its end go on in this trace
 
     async def claim_due(self, limit: int) -> list[DueTask]:
-        """Due tasks, as many as the account-wide query budget allows right now."""
-        params = {"name": self._bucket, "rate": self._rate, "burst": self._burst}
+        """Due tasks of every provider, as many as each provider account's query budget allows now."""
+        due: list[DueTask] = []
+        for provider, rate in self._rates.items():
+            due += await self._claim_due(provider, rate, limit)
+        return due
+
+    async def _claim_due(self, provider: str, rate: float, limit: int) -> list[DueTask]:
+        params = {"name": f"{provider}-task-queries", "rate": rate, "burst": max(1.0, rate / 5)}
         async with self._sessions.begin() as session:
             await session.execute(_ENSURE_BUCKET, params)
             available = float(await session.scalar(_AVAILABLE, params) or 0)
             budget = min(limit, math.floor(available))
             if budget <= 0:
                 return []
-            rows = (await session.execute(_CLAIM, {"base": self._base, "limit": budget})).all()
+            claim = {"base": self._base, "limit": budget, "provider": provider}
+            rows = (await session.execute(_CLAIM, claim)).all()
             await session.execute(_SPEND, {**params, "left": available - len(rows)})
-            return [DueTask(row.id, row.task_id, row.trace_context) for row in rows]
+            return [DueTask(row.id, row.task_id, row.provider, row.trace_context) for row in rows]
 
     async def size_and_lag(self) -> tuple[int, float]:
         """How many tasks are watched, and how many seconds the most overdue query is late (0: none)."""
@@ -140,7 +145,9 @@ class PollSchedule:
     async def claim_cancels(self, limit: int) -> list[DueTask]:
         async with self._sessions.begin() as session:
             rows = (await session.execute(_CANCELS, {"limit": limit})).all()
-            return [DueTask(row.id, row.task_id, row.trace_context) for row in rows if row.task_id]
+            return [
+                DueTask(row.id, row.task_id, row.provider, row.trace_context) for row in rows if row.task_id
+            ]
 
     async def cancel_failed(self, generation_id: uuid.UUID) -> None:
         async with self._sessions.begin() as session:

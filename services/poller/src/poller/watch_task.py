@@ -11,7 +11,7 @@ from common.db.models import Status
 from common.events import VideoRendered
 from common.providers.errors import PermanentProviderError, RetryableProviderError
 
-from poller.ports import TaskQueries, WatchedGenerations
+from poller.ports import JobStatuses, WatchedGenerations
 from poller.schedule import DueTask
 
 GONE = {
@@ -24,10 +24,10 @@ GONE = {
 }
 
 
-async def check_task(due: DueTask, store: WatchedGenerations, provider: TaskQueries) -> None:
-    """Query the task once; a video goes to the archiver, a terminal failure ends the generation."""
+async def check_task(due: DueTask, store: WatchedGenerations, jobs: JobStatuses) -> None:
+    """Query the job once; a video goes to the archiver, a terminal failure ends the generation."""
     try:
-        info = await provider.get_task(due.task_id)
+        job = await jobs.status(due.task_id)
     except RetryableProviderError:
         await store.count_retry(due.generation_id)
         return  # the schedule already moved this task's next poll out
@@ -37,36 +37,35 @@ async def check_task(due: DueTask, store: WatchedGenerations, provider: TaskQuer
         )
         return
 
-    facts: dict[str, Any] = {"task_status": info.task_status, "poll_request_id": info.request_id}
-    if info.task_status == "SUCCEEDED" and info.video_url:
+    facts: dict[str, Any] = {"task_status": job.provider_status, "poll_request_id": job.request_id}
+    if job.status == "SUCCEEDED" and job.video_url:
         rendered = VideoRendered(
             generation_id=due.generation_id,
             task_id=due.task_id,
-            provider_video_url=info.video_url,
-            video_duration=info.video_duration,
+            provider_video_url=job.video_url,
+            video_duration=job.video_duration,
         )
         await store.rendered(
             rendered,
             status=Status.ARCHIVING,
             stage="archiver",
-            provider_video_url=info.video_url,
-            provider_video_expires_at=link_expiry(info.video_url),
-            video_duration=info.video_duration,
+            provider_video_url=job.video_url,
+            provider_video_expires_at=link_expiry(job.video_url),
+            video_duration=job.video_duration,
             rendered_at=now(),
             next_poll_at=None,
             **facts,
         )
-    elif info.task_status == "FAILED":
-        code, message = info.code or "TaskFailed", info.message or "The provider could not make the video."
+    elif job.status == "FAILED":
+        code, message = job.code or "TaskFailed", job.message or "The provider could not make the video."
         await store.end(
             due.generation_id, Status.FAILED, "poller", error_code=code, error_message=message, **facts
         )
-    elif info.task_status in GONE:
-        status, code, message = GONE[info.task_status]
+    elif job.status in GONE:
+        status, code, message = GONE[job.status]
         await store.end(due.generation_id, status, "poller", error_code=code, error_message=message, **facts)
-    else:
-        # PENDING, or anything else (PRE-PROCESSING, RUNNING, POST-PROCESSING...): in progress.
-        status = Status.PENDING if info.task_status == "PENDING" else Status.RUNNING
+    else:  # PENDING, RUNNING (or SUCCEEDED without a video yet): in progress
+        status = Status.PENDING if job.status == "PENDING" else Status.RUNNING
         await store.record(due.generation_id, status=status, **facts)
 
 

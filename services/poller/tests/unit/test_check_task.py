@@ -6,12 +6,15 @@ from common.db.models import Generation, Status
 from common.events import GenerationFailed, VideoRendered
 from common.fakes import FakeGenerationStore, generation
 from common.providers.dashscope import TaskInfo
+from common.providers.dashscope_ports import DashScopeVideoJobs
 from common.providers.errors import RetryableProviderError
 from poller.schedule import DueTask
 from poller.watch_task import check_task
 
 
-class FakeTasks:
+class FakeClient:
+    """DashScope's task query answering `outcome` (its statuses mapped by the DashScope adapter)."""
+
     def __init__(self, outcome: TaskInfo | Exception) -> None:
         self.outcome = outcome
 
@@ -19,6 +22,10 @@ class FakeTasks:
         if isinstance(self.outcome, Exception):
             raise self.outcome
         return self.outcome
+
+
+def FakeTasks(outcome: TaskInfo | Exception) -> DashScopeVideoJobs:
+    return DashScopeVideoJobs(FakeClient(outcome))  # type: ignore[arg-type]
 
 
 class FakeWatched(FakeGenerationStore):

@@ -12,7 +12,9 @@ from synthesizer.submit_synthesis import submit_synthesis
 
 async def on_image_accepted(ctx: StageContext, event: ImageAccepted) -> Event | None:
     store = SqlGenerationStore(ctx.sessions)
-    return await submit_synthesis(event, store, SqlSubmissions(ctx.sessions), ctx.dashscope)
+    return await submit_synthesis(
+        event, store, lambda provider: SqlSubmissions(ctx.sessions, provider), ctx.providers.jobs
+    )
 
 
 def create_app() -> FastStream:

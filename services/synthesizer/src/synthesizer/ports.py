@@ -4,15 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from common.providers.dashscope import ListedTask, SubmittedTask
-
-
-class VideoSynthesis(Protocol):
-    async def submit_synthesis(
-        self, image_url: str, template_id: str, *, use_ref_img_bg: bool = False, video_ratio: str = "9:16"
-    ) -> SubmittedTask: ...
-
-    async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]: ...
+from common.providers.ports import Job
 
 
 @dataclass(frozen=True)
@@ -25,14 +17,14 @@ class OpenIntent:
 
 class Submissions(Protocol):
     def exclusive(self) -> AbstractAsyncContextManager[None]:
-        """Held while submitting: one submission at a time per account, across all replicas."""
+        """Held while submitting: one submission at a time per provider account, across all replicas."""
         ...
 
     async def known_task_ids(self, task_ids: list[str]) -> set[str]:
         """Which of these provider tasks already belong to a generation."""
         ...
 
-    async def attach_task(self, generation_id: object, task: SubmittedTask) -> bool:
+    async def attach_task(self, generation_id: object, job: Job) -> bool:
         """Record the job on the generation, even a canceled one (whose job must then be canceled).
 
         Returns whether the generation is still going.
@@ -40,7 +32,7 @@ class Submissions(Protocol):
         ...
 
     async def open_intent(self) -> OpenIntent | None:
-        """The submission left unsettled by a crash or an unknown outcome (at most one)."""
+        """The submission of this account left unsettled by a crash or an unknown outcome (at most one)."""
         ...
 
     async def close_intent(self, generation_id: uuid.UUID) -> None:

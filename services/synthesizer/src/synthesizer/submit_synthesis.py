@@ -1,37 +1,52 @@
 """On ImageAccepted: submit the paid video job, never twice for one generation.
 
-Submissions are serialized for the account (a lock shared by all replicas). The intent is recorded
+Submissions are serialized per provider account (a lock shared by all replicas). The intent is recorded
 before the submit and the task id right after. When the outcome of a submit is unknown (a crash, a
 timeout, a 5xx after the request went out), the intent stays open, and the next holder of the lock
 settles it before anything else: a job the provider has that no generation owns, created after that
 intent, belongs to it. So at most one submission is ever unsettled, and a job is never given to the
 wrong generation nor paid for twice.
+
+A provider that cannot list its jobs (cutout.pro) keeps the first two guarantees: one unsettled
+submission at a time per account, never the wrong generation's job. Its unsettled submission is written
+off: the generation submits anew, and the job the lost submission may have made is counted as a possible
+double spend (`dancer_possible_double_spend_total`), so an operator sees what it may have cost.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
+from common import metrics
 from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Generation, Status
 from common.events import Event, ImageAccepted, SynthesisSubmitted
-from common.providers.dashscope import SYNTHESIS_MODEL, SubmittedTask
 from common.providers.errors import PermanentProviderError, RetryableProviderError
+from common.providers.ports import JobRequest, VideoJobs
 
-from synthesizer.ports import OpenIntent, Submissions, VideoSynthesis
+from synthesizer.ports import OpenIntent, Submissions
 
 CLOCK_SKEW = timedelta(minutes=2)
+log = logging.getLogger(__name__)
 
 
 async def submit_synthesis(
-    event: ImageAccepted, store: GenerationStore, submissions: Submissions, provider: VideoSynthesis
+    event: ImageAccepted,
+    store: GenerationStore,
+    submissions_of: Callable[[str], Submissions],
+    jobs_of: Mapping[str, VideoJobs],
 ) -> Event | None:
+    """`submissions_of(provider)`: that provider account's submissions; `jobs_of`: its video jobs."""
     generation = await store.load(event.generation_id)
-    if _settled(generation):
+    if generation is None or _settled(generation):
         return _reannounce(event, generation)
+    provider = generation.provider
+    submissions, jobs = submissions_of(provider), jobs_of[provider]
     async with submissions.exclusive():
         if intent := await submissions.open_intent():
-            await _settle(intent, submissions, provider)
+            await _settle(intent, submissions, jobs, provider)
         generation = await store.load(event.generation_id)  # another replica may have been first
         if generation is None or _settled(generation):
             return _reannounce(event, generation)
@@ -44,7 +59,7 @@ async def submit_synthesis(
             submit_started_at=started,
         )
         try:
-            task = await provider.submit_synthesis(event.synthesis_image_url, event.template_id)
+            job = await jobs.submit(JobRequest(event.job_image_url, event.template_id))
         except PermanentProviderError as exc:
             await submissions.close_intent(event.generation_id)
             await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
@@ -53,9 +68,9 @@ async def submit_synthesis(
             if exc.status is not None and exc.status < 500:  # the provider answered (429): no job made
                 await submissions.close_intent(event.generation_id)
             raise
-        if not await submissions.attach_task(event.generation_id, task):
+        if not await submissions.attach_task(event.generation_id, job):
             return None  # canceled meanwhile: the poller cancels the job at the provider
-    return SynthesisSubmitted(generation_id=event.generation_id, task_id=task.task_id)
+    return SynthesisSubmitted(generation_id=event.generation_id, task_id=job.id)
 
 
 def _settled(generation: Generation | None) -> bool:
@@ -69,14 +84,16 @@ def _reannounce(event: ImageAccepted, generation: Generation | None) -> Event | 
     return SynthesisSubmitted(generation_id=event.generation_id, task_id=generation.task_id)
 
 
-async def _settle(intent: OpenIntent, submissions: Submissions, provider: VideoSynthesis) -> None:
+async def _settle(intent: OpenIntent, submissions: Submissions, jobs: VideoJobs, provider: str) -> None:
     """Give the unsettled submission the job it made, if it made one; either way close it."""
     since: datetime = intent.at - CLOCK_SKEW
-    listed = await provider.list_tasks(since, now() + CLOCK_SKEW, SYNTHESIS_MODEL)
-    known = await submissions.known_task_ids([t.task_id for t in listed])
-    orphans = sorted((t for t in listed if t.task_id not in known), key=lambda t: t.created_ms or 0)
-    if orphans:
-        await submissions.attach_task(
-            intent.generation_id, SubmittedTask(orphans[-1].task_id, orphans[-1].status, None)
-        )
+    listed = await jobs.jobs_since(since, now() + CLOCK_SKEW)
+    if listed is None:  # no job list: written off, the generation submits anew
+        log.warning("%s: submission's outcome unknown, submitting anew (a possible double spend)", provider)
+        metrics.POSSIBLE_DOUBLE_SPEND.labels(provider).inc()
+    else:
+        known = await submissions.known_task_ids([j.id for j in listed])
+        orphans = sorted((j for j in listed if j.id not in known), key=lambda j: j.created_at or since)
+        if orphans:
+            await submissions.attach_task(intent.generation_id, orphans[-1])
     await submissions.close_intent(intent.generation_id)

@@ -9,7 +9,7 @@ import pytest
 from common.db.session import make_engine, make_sessionmaker
 from common.settings import Settings
 from sqlalchemy import text
-from synthesizer.store import SUBMIT_LOCK, SqlSubmissions
+from synthesizer.store import SqlSubmissions, lock_key
 
 pytestmark = pytest.mark.integration
 
@@ -21,15 +21,15 @@ async def test_a_wait_for_the_lock_outlasts_the_statement_timeout(database_url: 
 
     async def other_replica_submits() -> None:
         async with other_replica.connect() as connection:
-            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": SUBMIT_LOCK})
+            await connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key("dashscope")})
             order.append("other in")
             await asyncio.sleep(0.5)  # 5x the statement timeout
             order.append("other out")
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SUBMIT_LOCK})
+            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key("dashscope")})
 
     async def this_replica_waits_its_turn() -> None:
         await asyncio.sleep(0.1)
-        async with SqlSubmissions(make_sessionmaker(replica)).exclusive():
+        async with SqlSubmissions(make_sessionmaker(replica), "dashscope").exclusive():
             order.append("this in")
 
     try:

@@ -1,38 +1,48 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from common import metrics
 from common.db.generations import now
 from common.db.models import TERMINAL, Status
 from common.events import GenerationFailed, ImageAccepted, SynthesisSubmitted
 from common.fakes import FakeGenerationStore, generation
-from common.providers.dashscope import ListedTask, SubmittedTask
 from common.providers.errors import PermanentProviderError, RetryableProviderError
+from common.providers.ports import Job, JobRequest, JobState
 from synthesizer.ports import OpenIntent
 from synthesizer.submit_synthesis import submit_synthesis
 
 
+def listed(job_id: str, status: str, n: int) -> Job:
+    return Job(job_id, status, created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n))  # type: ignore[arg-type]
+
+
 class FakeSynthesis:
-    """A provider account: jobs it has, whoever submitted them."""
+    """A provider account: jobs it has, whoever submitted them (`listable`: it can list them)."""
 
-    def __init__(self, error: Exception | None = None) -> None:
+    def __init__(self, error: Exception | None = None, listable: bool = True) -> None:
         self.submits: list[tuple[str, str]] = []
-        self.jobs: list[ListedTask] = []
+        self.jobs: list[Job] = []
         self.error = error
+        self.listable = listable
 
-    async def submit_synthesis(
-        self, image_url: str, template_id: str, *, use_ref_img_bg: bool = False, video_ratio: str = "9:16"
-    ) -> SubmittedTask:
+    async def submit(self, request: JobRequest) -> Job:
         if self.error:
             raise self.error
-        self.submits.append((image_url, template_id))
-        task_id = f"task-{len(self.jobs) + 1}"
-        self.jobs.append(ListedTask(task_id, "PENDING", "animate-anyone-gen2", len(self.jobs)))
-        return SubmittedTask(task_id, "PENDING", "req")
+        self.submits.append((request.photo_url, request.template_id))
+        job = listed(f"task-{len(self.jobs) + 1}", "PENDING", len(self.jobs))
+        self.jobs.append(job)
+        return job
 
-    async def list_tasks(self, start: datetime, end: datetime, model_name: str) -> list[ListedTask]:
-        return list(self.jobs)
+    async def status(self, job_id: str) -> JobState:
+        raise NotImplementedError
+
+    async def cancel(self, job_id: str) -> None:
+        raise NotImplementedError
+
+    async def jobs_since(self, since: datetime, until: datetime) -> list[Job] | None:
+        return list(self.jobs) if self.listable else None
 
 
 class FakeSubmissions:
@@ -46,9 +56,9 @@ class FakeSubmissions:
     async def known_task_ids(self, task_ids: list[str]) -> set[str]:
         return {g.task_id for g in self.store.generations.values() if g.task_id in task_ids}
 
-    async def attach_task(self, generation_id: object, task: SubmittedTask) -> bool:
+    async def attach_task(self, generation_id: object, job: Job) -> bool:
         g = self.store.generations[generation_id]  # type: ignore[index]
-        g.task_id, g.task_status = task.task_id, task.task_status
+        g.task_id, g.task_status = job.id, job.status
         g.provider_cancel_due = g.status in TERMINAL
         if g.status in TERMINAL:
             return False
@@ -70,13 +80,14 @@ def _accepted(g_id: object) -> ImageAccepted:
     return ImageAccepted(
         generation_id=g_id,  # type: ignore[arg-type]
         template_id="AACT.test.1",
-        synthesis_image_url="oss://s",
+        job_image_url="oss://s",
         bodystyle="full",
     )
 
 
 async def _submit(store: FakeGenerationStore, provider: FakeSynthesis, g_id: object) -> object:
-    return await submit_synthesis(_accepted(g_id), store, FakeSubmissions(store), provider)
+    submissions = FakeSubmissions(store)
+    return await submit_synthesis(_accepted(g_id), store, lambda _: submissions, {"dashscope": provider})
 
 
 async def test_accepted_photo_is_submitted_and_the_task_recorded() -> None:
@@ -102,8 +113,8 @@ async def test_crash_between_submit_and_record_adopts_the_job_instead_of_paying_
     g = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
     provider = FakeSynthesis()
     provider.jobs = [
-        ListedTask("task-1", "RUNNING", "animate-anyone-gen2", 1),
-        ListedTask("task-2", "PENDING", "animate-anyone-gen2", 2),
+        listed("task-1", "RUNNING", 1),
+        listed("task-2", "PENDING", 2),
     ]  # submitted, then the crash
     event = await _submit(FakeGenerationStore(other, g), provider, g.id)
     assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
@@ -114,7 +125,7 @@ async def test_a_crashed_submission_gets_its_own_job_not_the_next_generations() 
     crashed = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
     g = generation(Status.SUBMITTING)
     provider = FakeSynthesis()
-    provider.jobs = [ListedTask("task-1", "PENDING", "animate-anyone-gen2", 1)]  # made, then the crash
+    provider.jobs = [listed("task-1", "PENDING", 1)]  # made, then the crash
     store = FakeGenerationStore(crashed, g)
     event = await _submit(store, provider, g.id)
     assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
@@ -159,10 +170,10 @@ async def test_a_generation_canceled_during_the_submit_gets_its_job_canceled() -
     store = FakeGenerationStore(g)
 
     class CancelingProvider(FakeSynthesis):
-        async def submit_synthesis(self, *args: object, **kwargs: object) -> SubmittedTask:
-            task = await super().submit_synthesis("oss://s", "AACT.test.1")
+        async def submit(self, request: JobRequest) -> Job:
+            job = await super().submit(request)
             g.status = Status.CANCELED  # the client cancels while the submit is in flight
-            return task
+            return job
 
     assert await _submit(store, CancelingProvider(), g.id) is None
     assert (g.status, g.task_id, g.provider_cancel_due) == (Status.CANCELED, "task-1", True)
@@ -178,3 +189,24 @@ async def test_a_template_the_provider_refuses_fails_the_generation() -> None:
     [event] = store.outbox
     assert isinstance(event, GenerationFailed) and event.code == "InvalidFile.Template.Content"
     assert g.status is Status.FAILED and g.task_id is None
+
+
+async def test_without_a_job_list_an_unsettled_submission_is_written_off_and_counted() -> None:
+    """cutout.pro cannot list its jobs: the crashed submission's generation submits anew (never taking
+    another generation's job), and the job it may have made is counted as a possible double spend."""
+    crashed = generation(Status.SUBMITTING, submit_intent_at=now() - timedelta(seconds=5))
+    g = generation(Status.SUBMITTING)
+    provider = FakeSynthesis(listable=False)
+    provider.jobs = [listed("task-1", "PENDING", 1)]  # made, then the crash: nobody can know
+    store = FakeGenerationStore(crashed, g)
+    counted = metrics.POSSIBLE_DOUBLE_SPEND.labels("dashscope")
+    before = counted._value.get()
+
+    event = await _submit(store, provider, g.id)
+
+    assert isinstance(event, SynthesisSubmitted) and event.task_id == "task-2"
+    assert crashed.task_id is None and crashed.submit_intent_at is None  # written off, not adopted
+    assert counted._value.get() == before + 1
+    again = await _submit(store, provider, crashed.id)  # its redelivered event submits anew
+    assert isinstance(again, SynthesisSubmitted) and again.task_id == "task-3"
+    assert counted._value.get() == before + 1

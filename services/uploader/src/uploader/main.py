@@ -1,4 +1,4 @@
-"""uploader: on GenerationRequested, upload the photo to provider storage, announce ImageUploaded."""
+"""uploader: on GenerationRequested, make the photo readable by the provider, announce ImageUploaded."""
 
 from common import topics
 from common.db.generations import SqlGenerationStore
@@ -10,7 +10,7 @@ from uploader.upload_photo import upload_photo
 
 
 async def on_generation_requested(ctx: StageContext, event: GenerationRequested) -> Event | None:
-    return await upload_photo(event, SqlGenerationStore(ctx.sessions), ctx.dashscope, ctx.media)
+    return await upload_photo(event, SqlGenerationStore(ctx.sessions), ctx.providers.storages, ctx.media)
 
 
 def create_app() -> FastStream:

@@ -1,26 +1,32 @@
-"""On GenerationRequested: put the photo where the provider can read it, once per model."""
+"""On GenerationRequested: put the photo where the generation's provider can read it."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Asset, Status
 from common.events import Event, GenerationRequested, ImageUploaded
 from common.media import MediaNotFound
-from common.providers.dashscope import DETECT_MODEL, SYNTHESIS_MODEL
 from common.providers.errors import PermanentProviderError
+from common.providers.ports import Photo, PhotoStorage
 
-from uploader.ports import PhotoFiles, ProviderStorage
+from uploader.ports import PhotoFiles
 
 
 async def upload_photo(
-    event: GenerationRequested, store: GenerationStore, storage: ProviderStorage, photos: PhotoFiles
+    event: GenerationRequested,
+    store: GenerationStore,
+    storages: Mapping[str, PhotoStorage],
+    photos: PhotoFiles,
 ) -> Event | None:
+    """`storages`: each provider's photo storage, by name."""
     generation = await store.load(event.generation_id)
     if generation is None or generation.status in TERMINAL:
         return None
-    if generation.detect_image_url and generation.synthesis_image_url:
+    if generation.check_image_url and generation.job_image_url:
         # Redelivered: the photo is already uploaded; announce it again without a new upload.
-        return _uploaded(event, generation.detect_image_url, generation.synthesis_image_url)
+        return _uploaded(event, generation.check_image_url, generation.job_image_url)
     await store.record(
         event.generation_id, status=Status.UPLOADING, stage="uploader", upload_started_at=now()
     )
@@ -30,25 +36,25 @@ async def upload_photo(
             await fail(store, event.generation_id, "uploader", "MissingImage", "No photo was given.")
             return None
         # A URL the client supplied is passed on as is; the provider fetches it itself.
-        detect_url = synthesis_url = event.image_url
+        check_url = job_url = event.image_url
     else:
         asset = await store.load_asset(event.asset_id)
         data = await _photo_bytes(asset, photos)
         if asset is None or data is None:
             await fail(store, event.generation_id, "uploader", "MissingImage", "The photo was not found.")
             return None
+        photo = Photo(asset.file_name, asset.content_type, data, asset.media_key)
         try:
-            detect = await storage.upload(DETECT_MODEL, asset.file_name, data, asset.content_type)
-            synthesis = await storage.upload(SYNTHESIS_MODEL, asset.file_name, data, asset.content_type)
+            placed = await storages[generation.provider].place(photo)
         except PermanentProviderError as exc:  # retryable errors are the stage runner's to retry
             await fail(store, event.generation_id, "uploader", exc.code, exc.message)
             return None
-        detect_url, synthesis_url = detect.url, synthesis.url
+        check_url, job_url = placed.check_url, placed.job_url
 
     await store.record(
-        event.generation_id, detect_image_url=detect_url, synthesis_image_url=synthesis_url, uploaded_at=now()
+        event.generation_id, check_image_url=check_url, job_image_url=job_url, uploaded_at=now()
     )
-    return _uploaded(event, detect_url, synthesis_url)
+    return _uploaded(event, check_url, job_url)
 
 
 async def _photo_bytes(asset: Asset | None, photos: PhotoFiles) -> bytes | None:
@@ -63,10 +69,10 @@ async def _photo_bytes(asset: Asset | None, photos: PhotoFiles) -> bytes | None:
         return None
 
 
-def _uploaded(event: GenerationRequested, detect_url: str, synthesis_url: str) -> ImageUploaded:
+def _uploaded(event: GenerationRequested, check_url: str, job_url: str) -> ImageUploaded:
     return ImageUploaded(
         generation_id=event.generation_id,
         template_id=event.template_id,
-        detect_image_url=detect_url,
-        synthesis_image_url=synthesis_url,
+        check_image_url=check_url,
+        job_image_url=job_url,
     )

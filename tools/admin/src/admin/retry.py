@@ -37,7 +37,7 @@ FAILED_ENDS = (Status.FAILED, Status.TIMED_OUT, Status.EXPIRED)
 JOB_FAILURES = frozenset({"TimedOut", "VideoLinkExpired", "VideoTooLarge", "InvalidVideo"})
 # What a new provider job needs anew: the photo's upload (its links expire) and everything of the old job.
 NEW_JOB: dict[str, Any] = {
-    **dict.fromkeys(("detect_image_url", "synthesis_image_url", "upload_request_id", "upload_started_at")),
+    **dict.fromkeys(("check_image_url", "job_image_url", "upload_request_id", "upload_started_at")),
     **dict.fromkeys(("uploaded_at", "task_id", "task_status", "submit_request_id", "submit_started_at")),
     **dict.fromkeys(("submitted_at", "poll_request_id", "provider_video_url", "provider_video_expires_at")),
     **dict.fromkeys(("video_duration", "rendered_at", "archive_started_at")),

@@ -34,8 +34,8 @@ async def test_a_retryable_failure_runs_again_as_a_new_fact(
         "detector",
         "Throttling",
         retryable=True,
-        detect_image_url="oss://d",
-        synthesis_image_url="oss://s",
+        check_image_url="oss://d",
+        job_image_url="oss://s",
     )
     async with rows.sessions.begin() as session:
         session.add(
@@ -62,7 +62,7 @@ async def test_a_retryable_failure_runs_again_as_a_new_fact(
         None,
         None,
     )
-    assert g.detect_image_url is None  # no job yet: the photo is uploaded afresh (provider links expire)
+    assert g.check_image_url is None  # no job yet: the photo is uploaded afresh (provider links expire)
     failed, requested = await rows.outbox(generation_id)
     assert failed.topic == topics.GENERATION_FAILED and failed.payload["retryable"] is True
     assert requested.topic == topics.GENERATION_REQUESTED and requested.payload["attempt"] == 1
@@ -112,8 +112,8 @@ async def test_a_job_that_timed_out_is_replaced_but_a_good_job_is_kept(rows: Any
         "UnprocessableMessage",
         retryable=False,
         task_id=f"t-{uuid.uuid4()}",
-        detect_image_url="oss://d",
-        synthesis_image_url="oss://s",
+        check_image_url="oss://d",
+        job_image_url="oss://s",
         check_pass=True,
     )
 
@@ -126,16 +126,20 @@ async def test_a_job_that_timed_out_is_replaced_but_a_good_job_is_kept(rows: Any
         [old_task],
     )
     # The old job is still this generation's: never an orphan another unsettled submission could take.
-    assert await SqlSubmissions(rows.sessions).known_task_ids([old_task, "t-unknown"]) == {old_task}
-    intent = await SqlSubmissions(rows.sessions).open_intent()  # its settled intent is not left open
+    assert await SqlSubmissions(rows.sessions, "dashscope").known_task_ids([old_task, "t-unknown"]) == {
+        old_task
+    }
+    intent = await SqlSubmissions(
+        rows.sessions, "dashscope"
+    ).open_intent()  # its settled intent is not left open
     assert intent is None or intent.generation_id != timed_out
 
     status, out = await dancer_admin("retry", str(unprocessable))
     assert status == 0 and "the provider job is kept" in out
     kept = await rows.load(unprocessable)
-    assert kept.task_id and kept.synthesis_image_url == "oss://s" and kept.status is Status.QUEUED
+    assert kept.task_id and kept.job_image_url == "oss://s" and kept.status is Status.QUEUED
     # The stages re-announce what is stored up to SynthesisSubmitted; the poller watches the job again.
-    await PollSchedule(rows.sessions, 1).start_watching(unprocessable, kept.task_id)
+    await PollSchedule(rows.sessions, 1, {}).start_watching(unprocessable, kept.task_id)
     watched = await rows.load(unprocessable)
     assert watched.status is Status.PENDING and watched.next_poll_at is not None
 

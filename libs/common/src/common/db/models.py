@@ -131,13 +131,13 @@ class Generation(Base):
     client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("clients.id"))
     asset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("assets.id"))
     image_url: Mapped[str | None] = mapped_column(Text)
-    # uploader
-    detect_image_url: Mapped[str | None] = mapped_column(Text)
-    synthesis_image_url: Mapped[str | None] = mapped_column(Text)
+    # uploader: where the provider reads the photo, for its photo check and for its video job
+    check_image_url: Mapped[str | None] = mapped_column(Text)
+    job_image_url: Mapped[str | None] = mapped_column(Text)
     upload_request_id: Mapped[str | None] = mapped_column(String(64))
     # detector
     check_pass: Mapped[bool | None] = mapped_column(Boolean)
-    bodystyle: Mapped[str | None] = mapped_column(String(16))
+    bodystyle: Mapped[str | None] = mapped_column(String(16))  # DashScope's "full"/"half" (original API)
     detect_reason: Mapped[str | None] = mapped_column(Text)
     detect_request_id: Mapped[str | None] = mapped_column(String(64))
     # synthesizer

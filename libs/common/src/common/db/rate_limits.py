@@ -33,17 +33,21 @@ _RESERVE = text(
 
 
 class AccountRates:
-    """`await rates("detect")` returns once this account may make one more detection call."""
+    """`await rates("detect")` returns once this account may make one more detection call (a bucket
+    per provider and quota: `dashscope-detect`)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rates: Mapping[str, float]) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], rates: Mapping[str, float], provider: str
+    ) -> None:
         self._sessions = sessions
         self._rates = dict(rates)
+        self._provider = provider
 
     async def __call__(self, quota: str) -> None:
         rate = self._rates.get(quota)
         if rate is None:
             return
-        name = f"dashscope-{quota}"
+        name = f"{self._provider}-{quota}"
         params = {"name": name, "rate": rate}
         async with self._sessions.begin() as session:
             await session.execute(_ENSURE, params)
