@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from urllib.parse import urlsplit
 
-from common.settings import DASHSCOPE_BASE_URL, EMULATOR_API_KEY, Settings
+from common.settings import CUTOUT_EMULATOR_API_KEY, DASHSCOPE_BASE_URL, EMULATOR_API_KEY, Settings
 
 from tests.deploy_k8s.manifests import Rendered, component, secret_refs
 
@@ -54,7 +54,7 @@ def test_local_dev_secret_is_fake_and_consistent(local: Rendered) -> None:
         readable = (
             base64.b64decode(value.removeprefix("whsec_")).decode() if value.startswith("whsec_") else value
         )
-        assert readable == EMULATOR_API_KEY or "dev-only" in readable, (
+        assert readable in (EMULATOR_API_KEY, CUTOUT_EMULATOR_API_KEY) or "dev-only" in readable, (
             f"{key} is not an obviously fake dev value"
         )
     password = secret["POSTGRES_PASSWORD"]

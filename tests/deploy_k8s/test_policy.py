@@ -271,6 +271,8 @@ def test_each_process_gets_only_the_secrets_it_uses(rendered: Rendered) -> None:
             holders.setdefault(key, set()).add(name)
     assert holders.get("WEBHOOK_SECRET") == {"notifier"}
     assert holders.get("DASHSCOPE_API_KEY") == {"uploader", "detector", "synthesizer", "poller"}
+    assert holders.get("CUTOUT_API_KEY") == {"synthesizer", "poller"}  # cutout.pro's submit and query
+    assert holders.get("CUTOUT_CALLBACK_TOKEN") == {"gateway"}
     assert holders.get("MEDIA_SIGNING_KEY") == {"gateway", "archiver"}
     assert holders.get("S3_SECRET_ACCESS_KEY") == {"gateway", "uploader", "archiver"}
     for name, held in keys.items():

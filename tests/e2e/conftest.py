@@ -23,6 +23,7 @@ def _free_port() -> int:
 
 
 WEBHOOK_SECRET = "whsec_ZTJlLXRlc3RzLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3"
+CUTOUT_CALLBACK_TOKEN = "e2e-cutout-callback-token-8d1f"
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +69,7 @@ def gateway_url(
         "DATABASE_URL": e2e_database_url,
         "DASHSCOPE_BASE_URL": f"{emulator_url}/api/v1",
         "DASHSCOPE_API_KEY": "sk-emulator",
+        "CUTOUT_BASE_URL": f"{emulator_url}/cutout/api/v1",
         "POLL_INTERVAL_SECONDS": "0.5",
         "STAGE_CONCURRENCY": "2",
         "IMAGE_URL_ALLOW_HTTP": "true",  # as `make run`: the emulator's own http links are fine
@@ -76,6 +78,7 @@ def gateway_url(
         "CALLBACK_URL_ALLOWED_HOSTS": "127.0.0.1",
         "WEBHOOK_BACKOFF_SECONDS": "0.5,1",
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "CUTOUT_CALLBACK_TOKEN": CUTOUT_CALLBACK_TOKEN,
         "OTEL_EXPORTER_OTLP_ENDPOINT": traces.url,
         "OTEL_BSP_SCHEDULE_DELAY": "200",  # ms between exports: the test waits for the spans
     }

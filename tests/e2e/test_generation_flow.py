@@ -36,8 +36,10 @@ def wait_for_end(gateway: str, location: str, timeout: float = 120) -> dict[str,
 
 def test_templates_come_from_the_database(gateway_url: str) -> None:
     templates = httpx.get(f"{gateway_url}/api/generation/templates").json()
-    ids = {t["templateId"] for t in templates}
-    assert TEMPLATE in ids and all(i.startswith("AACT.") for i in ids)
+    by_provider = {t["templateId"]: t["provider"] for t in templates}
+    assert by_provider[TEMPLATE] == "dashscope"
+    assert all(i.startswith("AACT.") for i, p in by_provider.items() if p == "dashscope")
+    assert {i for i, p in by_provider.items() if p == "cutout"} == {f"cutout-{n}" for n in range(6)}
     assert all(t["name"] for t in templates)
 
 

@@ -33,6 +33,7 @@ FAST = {
     "EMULATOR_RUN_SECONDS": "0.1",
     "EMULATOR_POSTPROCESS_SECONDS": "0",
     "EMULATOR_VIDEO_SECONDS": "1",
+    "EMULATOR_CUTOUT_RUN_SECONDS": "0.5",
 }
 
 
@@ -192,6 +193,7 @@ def stack(root: Path, **overrides: str) -> Iterator[Stack]:
             "DATABASE_URL": database_url,
             "DASHSCOPE_BASE_URL": f"{s.emulator_url}/api/v1",
             "DASHSCOPE_API_KEY": "sk-emulator",
+            "CUTOUT_BASE_URL": f"{s.emulator_url}/cutout/api/v1",
             "GATEWAY_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(gateway_port),
             "POLL_INTERVAL_SECONDS": "0.3",

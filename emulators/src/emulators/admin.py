@@ -75,6 +75,7 @@ async def reset(emulator: EmulatorDep) -> dict[str, str]:
     emulator.store.reset()
     emulator.counters.reset()
     emulator.controls.restore()
+    await emulator.cutout.reset()
     for name in FILE_DIRS:
         await asyncio.to_thread(empty_dir, emulator.settings.data_dir / name)
     return {"status": "reset"}

@@ -16,6 +16,8 @@ from emulators import admin, detect, scripts, synthesis, task_list, tasks, templ
 from emulators.config import RuntimeConfig, initial_config, initial_outage
 from emulators.controls import Controls
 from emulators.counters import Counters
+from emulators.cutout import api as cutout_api
+from emulators.cutout.jobs import CutoutJobs
 from emulators.db import Database
 from emulators.deps import Emulator
 from emulators.errors import install_error_handlers
@@ -61,7 +63,11 @@ def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig |
     }
     scheduler = Scheduler(store, counters, timings, workers)
     controls = Controls(config or initial_config(settings), initial_outage(settings))
-    emulator = Emulator(settings, db, store, counters, scheduler, controls)
+    cutout_jobs = CutoutJobs(
+        db, settings.data_dir / "cutout", settings.public_url, settings.secret, settings.cutout_run_seconds
+    )
+    cutout_jobs.callback_url = settings.cutout_callback_url
+    emulator = Emulator(settings, db, store, counters, scheduler, controls, cutout_jobs)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -72,11 +78,15 @@ def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig |
     app = EmulatorApp(title="DashScope Animate Anyone emulator", lifespan=lifespan)
     app.state.emulator = emulator
     install_error_handlers(app)
-    routers = (uploads, detect, synthesis, template_gen, task_list, tasks, videos, admin, scripts)
-    for module in routers:
-        app.include_router(module.router)
+    routers = [
+        module.router
+        for module in (uploads, detect, synthesis, template_gen, task_list, tasks, videos, admin, scripts)
+    ]
+    routers += [cutout_api.router, cutout_api.admin]  # cutout.pro's API, under /cutout
+    for router in routers:
+        app.include_router(router)
     # The gate names calls by these routes (the modules' own, independent of how FastAPI includes them).
-    app.gate_routes = [route for module in routers for route in module.router.routes]
+    app.gate_routes = [route for router in routers for route in router.routes]
     return app
 
 

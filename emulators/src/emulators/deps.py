@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 
 from emulators.controls import Controls
 from emulators.counters import Counters
+from emulators.cutout.jobs import CutoutJobs
 from emulators.db import Database
 from emulators.files import delete_files
 from emulators.scheduler import Scheduler
@@ -28,6 +29,7 @@ class Emulator:
     counters: Counters
     scheduler: Scheduler
     controls: Controls
+    cutout: CutoutJobs  # cutout.pro's jobs (emulators.cutout)
     _started: bool = field(default=False, repr=False)
     _purged_at: float = field(default=0.0, repr=False)
 
@@ -36,6 +38,7 @@ class Emulator:
         if not self._started:
             self._started = True
             self.scheduler.resume()
+            self.cutout.resume()
 
     async def housekeeping(self) -> None:
         """Drop expired files and forgotten tasks, at most once a second."""
@@ -48,6 +51,7 @@ class Emulator:
 
     async def close(self) -> None:
         await self.scheduler.close()
+        await self.cutout.close()
         self.db.close()
 
 

@@ -24,7 +24,7 @@ async def fetch_input(
     if url.startswith("oss://"):
         return await _read_oss(url, model=model, account=account, oss_resolve=oss_resolve, store=store)
     if url.startswith(("http://", "https://")):
-        return await _download(url, limit_seconds, max_bytes)
+        return await download(url, limit_seconds, max_bytes)
     raise invalid_url("only http(s):// and oss:// URLs are supported")
 
 
@@ -44,7 +44,7 @@ async def _read_oss(url: str, *, model: str, account: AccountId, oss_resolve: bo
         raise invalid_url("the oss file has expired") from exc
 
 
-async def _download(url: str, limit_seconds: float, max_bytes: int) -> bytes:
+async def download(url: str, limit_seconds: float, max_bytes: int) -> bytes:
     """GET the input within the provider's download limit (10 s by default)."""
     try:
         async with (

@@ -63,14 +63,14 @@ def inspect_photo(data: bytes) -> Photo:
             image.load()
         except (OSError, SyntaxError) as exc:
             raise invalid_url("the image data is truncated or corrupt") from exc
-        marks = _marks(image.info)
+        marks = metadata_marks(image.info)
         extension = _FORMATS[image.format]
         grey = np.asarray(image.convert("L").reduce(max(1, min(width, height) // 64)), dtype=np.float32)
     digest = hashlib.sha256(data).hexdigest()
     return Photo(data, digest, width, height, extension, marks, float(grey.std()) < _FLAT_STDDEV)
 
 
-def _marks(info: dict[str | tuple[int, int], object]) -> dict[str, str]:
+def metadata_marks(info: dict[str | tuple[int, int], object]) -> dict[str, str]:
     """Read `emulator-detect*` from PNG text chunks (as keys or lines) and JPEG comments (as lines)."""
     marks: dict[str, str] = {}
     for key, value in info.items():

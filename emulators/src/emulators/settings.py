@@ -57,6 +57,9 @@ class EmulatorSettings(BaseSettings):
     outage: str = ""
     timeout_seconds: float = Field(default=30.0, ge=0)
     detect_limit_failures: Literal["http400", "check_pass"] = "http400"
+    # cutout.pro (emulators.cutout): how long a job processes, and where its completion notice goes.
+    cutout_run_seconds: float = Field(default=3.0, ge=0)
+    cutout_callback_url: str = ""
 
     @model_validator(mode="after")
     def _default_public_url(self) -> EmulatorSettings:

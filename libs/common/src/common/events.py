@@ -76,6 +76,7 @@ class VideoRendered(Event):
     task_id: str
     provider_video_url: str
     video_duration: float | None = None
+    provider_gif_url: str | None = None  # when the generation asked for a GIF as well
 
 
 class PublicEvent(Event):
@@ -100,6 +101,12 @@ class GenerationCompleted(PublicEvent):
     video_url: str = Field(description="The product's signed link to the video (MP4).")
     video_duration: float | None = Field(default=None, description="Seconds.")
     poster_url: str | None = Field(default=None, description="A JPEG frame of the video.")
+    gif_url: str | None = Field(
+        default=None, description="The animated GIF, when the generation asked for one (`outputFormat` gif)."
+    )
+    billed_seconds: float | None = Field(
+        default=None, description="What the provider bills for the video, in seconds of video."
+    )
     video_expires_at: datetime | None = Field(
         default=None, description="When the video and its links are deleted; null: kept forever."
     )

@@ -7,6 +7,7 @@ import os
 import signal
 
 AFTER_END = "after-end"  # a generation's end and its public event are committed; nothing published yet
+AFTER_SUBMIT = "after-submit"  # the provider made the paid job; its id is recorded nowhere yet
 
 
 def crash_point(point: str) -> None:

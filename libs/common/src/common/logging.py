@@ -78,6 +78,8 @@ def secret_values(settings: Settings) -> list[str]:
     """The values no log line may show: secret settings and the database password."""
     values = [
         settings.dashscope_api_key.get_secret_value(),
+        settings.cutout_api_key.get_secret_value(),
+        settings.cutout_callback_token.get_secret_value(),
         settings.kafka_sasl_password.get_secret_value(),
         settings.media_signing_key.get_secret_value(),
         settings.webhook_secret.get_secret_value(),

@@ -59,6 +59,17 @@ POSSIBLE_DOUBLE_SPEND = Counter(
     "submitted anew, so the provider may have made (and billed) a job no generation owns.",
     ["provider"],
 )
+PROVIDER_BILLED_SECONDS = Counter(
+    "dancer_provider_billed_seconds_total",
+    "What the providers bill for the videos they made, in seconds of video (the spend per provider).",
+    ["provider"],
+)
+PROVIDER_CALLBACKS = Counter(
+    "dancer_provider_callbacks_total",
+    "Completion notices a provider pushed, by outcome: due (its generation is polled at once), late "
+    "(its generation is past polling), unknown_task (no generation owns the job), ignored (no task named).",
+    ["provider", "outcome"],
+)
 PROVIDER_CALL_SECONDS = Histogram(
     "dancer_provider_call_seconds",
     "Duration of one provider API call (one HTTP request, pacing excluded).",

@@ -28,7 +28,7 @@ def timings(g: Generation) -> dict[str, float]:
 
 
 def terminal_event(g: Generation, *, retryable: bool = False, **links: Any) -> PublicEvent:
-    """The public fact of a generation that just ended; `links`: the video's and poster's URLs."""
+    """The public fact of a generation that just ended; `links`: the video's, poster's (and GIF's) URLs."""
     common: dict[str, Any] = {
         "generation_id": g.id,
         "client_id": g.client_id,
@@ -44,6 +44,7 @@ def terminal_event(g: Generation, *, retryable: bool = False, **links: Any) -> P
             video_duration=g.video_duration,
             video_expires_at=g.video_expires_at,
             video_size_bytes=g.video_size_bytes,
+            billed_seconds=g.billed_seconds,
             **links,
         )
     if g.status is Status.CANCELED:

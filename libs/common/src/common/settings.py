@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMULATOR_API_KEY = "sk-emulator"
 EMULATOR_BASE_URL = "http://127.0.0.1:8100/api/v1"
 DASHSCOPE_BASE_URL = "https://dashscope.aliyuncs.com/api/v1"
+CUTOUT_EMULATOR_API_KEY = "cutout-emulator"
+CUTOUT_EMULATOR_BASE_URL = "http://127.0.0.1:8100/cutout/api/v1"
+CUTOUT_BASE_URL = "https://www.cutout.pro/api/v1"
 
 
 class Settings(BaseSettings):
@@ -43,6 +46,20 @@ class Settings(BaseSettings):
     dashscope_base_url: str = EMULATOR_BASE_URL
     dashscope_api_key: SecretStr = SecretStr(EMULATOR_API_KEY)
     dashscope_timeout_seconds: float = Field(default=30.0, gt=0)
+    # cutout.pro Photo Animer: the emulator (served by the same process under /cutout), or the real
+    # service once a real key is set. Its account-wide pace: submits and job status queries per second.
+    cutout_base_url: str = CUTOUT_EMULATOR_BASE_URL
+    cutout_api_key: SecretStr = SecretStr(CUTOUT_EMULATOR_API_KEY)
+    cutout_submit_rate_per_second: float = Field(default=1.0, gt=0)
+    cutout_poll_rate_per_second: float = Field(default=5.0, gt=0)
+    # cutout.pro fetches the photo from the product's own signed media link, valid this long, made on
+    # PROVIDER_MEDIA_BASE_URL: where the provider reaches the gateway (empty: PUBLIC_BASE_URL; e.g. the
+    # gateway's in-cluster name when the provider is the emulator next to it).
+    cutout_photo_link_seconds: float = Field(default=3600.0, gt=0)
+    provider_media_base_url: str = ""
+    # The secret path token of the completion callback registered with cutout.pro
+    # (PUBLIC_BASE_URL/api/providers/cutout/callback/<token>); empty: no callback endpoint, polling only.
+    cutout_callback_token: SecretStr = SecretStr("")
     topic_partitions: int = Field(default=12, ge=1)
     # How many partitions one stage process works on at once (one consumer each).
     stage_concurrency: int = Field(default=4, ge=1)
@@ -141,6 +158,9 @@ class Settings(BaseSettings):
             key = values.get("dashscope_api_key")
             if key and str(key) != EMULATOR_API_KEY and not values.get("dashscope_base_url"):
                 values = {**values, "dashscope_base_url": DASHSCOPE_BASE_URL}
+            key = values.get("cutout_api_key")
+            if key and str(key) != CUTOUT_EMULATOR_API_KEY and not values.get("cutout_base_url"):
+                values = {**values, "cutout_base_url": CUTOUT_BASE_URL}
         return values
 
 

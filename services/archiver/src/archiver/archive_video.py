@@ -41,6 +41,15 @@ def poster_key(generation_id: object) -> str:
     return f"posters/{generation_id}.jpg"
 
 
+def gif_key(generation_id: object) -> str:
+    return f"gifs/{generation_id}.gif"
+
+
+def is_gif(path: Path) -> bool:
+    with path.open("rb") as file:
+        return file.read(6) in (b"GIF87a", b"GIF89a")
+
+
 async def archive_video(
     event: VideoRendered,
     store: GenerationStore,
@@ -59,6 +68,11 @@ async def archive_video(
         try:
             size = await downloads.download(event.provider_video_url, path, policy.max_video_bytes)
             inspected = await asyncio.to_thread(inspect_video, path, policy.max_video_seconds)
+            gif_path = Path(folder) / "video.gif" if event.provider_gif_url else None
+            if event.provider_gif_url and gif_path:
+                await downloads.download(event.provider_gif_url, gif_path, policy.max_video_bytes)
+                if not is_gif(gif_path):
+                    raise InvalidVideo("the GIF the provider made is no GIF")
         except VideoLinkDead as exc:
             await _without_video(store, event, Status.EXPIRED, exc.code, exc.message)
             return None
@@ -72,14 +86,22 @@ async def archive_video(
         video, poster = video_key(event.generation_id), poster_key(event.generation_id)
         await media.put_file(video, path, "video/mp4")
         await media.put_bytes(poster, inspected.poster_jpeg, "image/jpeg")
+        gif = None
+        if gif_path is not None:
+            gif = gif_key(event.generation_id)
+            await media.put_file(gif, gif_path, "image/gif")
     expires_at = now() + timedelta(seconds=policy.retention_seconds) if policy.retention_seconds else None
+    links = {"video_url": link(video, expires_at), "poster_url": link(poster, expires_at)}
+    if gif is not None:
+        links["gif_url"] = link(gif, expires_at)
     await store.end(
         event.generation_id,
         Status.SUCCEEDED,
         STAGE,
-        links={"video_url": link(video, expires_at), "poster_url": link(poster, expires_at)},
+        links=links,
         video_key=video,
         poster_key=poster,
+        gif_key=gif,
         video_size_bytes=size,
         video_duration=inspected.duration_seconds,
         video_expires_at=expires_at,

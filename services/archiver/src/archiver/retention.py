@@ -36,7 +36,7 @@ async def expire_media(sessions: async_sessionmaker[AsyncSession], media: MediaD
         ).all()
         for g in due:
             with log_context(generation_id=g.id, stage="archiver"):
-                for key in (g.video_key, g.poster_key):
+                for key in (g.video_key, g.poster_key, g.gif_key):
                     if key:
                         await media.delete(key)
             g.media_expired_at = now()

@@ -115,3 +115,57 @@ def test_inspect_reads_duration_size_and_makes_a_poster(tmp_path: Path) -> None:
     assert (inspected.width, inspected.height) == (256, 384) and inspected.frames == 24
     with pytest.raises(InvalidVideo, match="longer than"):
         inspect_video(path, max_seconds=1)
+
+
+class UrlDownloads:
+    """A provider's files by URL: the MP4 and the GIF of a job."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    async def download(self, url: str, destination: Path, max_bytes: int) -> int:
+        destination.write_bytes(self.files[url])  # noqa: ASYNC240
+        return len(self.files[url])
+
+
+def _gif() -> bytes:
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (32, 32), (i * 60, 90, 160)) for i in range(3)]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
+async def test_a_gif_asked_for_is_stored_and_announced_with_the_video() -> None:
+    g = generation(Status.ARCHIVING, task_id="t-1", output_format="gif", billed_seconds=3.13)
+    store, media, gif = FakeGenerationStore(g), FakeMedia(), _gif()
+    rendered = VideoRendered(
+        generation_id=g.id,
+        task_id="t-1",
+        provider_video_url="https://p/v.mp4",
+        provider_gif_url="https://p/v.gif",
+    )
+    downloads = UrlDownloads({"https://p/v.mp4": CLIP, "https://p/v.gif": gif})
+    await archive_video(rendered, store, downloads, media, POLICY, _link)
+    assert media.objects[f"gifs/{g.id}.gif"] == (gif, "image/gif")
+    assert g.status is Status.SUCCEEDED and g.gif_key == f"gifs/{g.id}.gif"
+    [event] = store.outbox
+    assert isinstance(event, GenerationCompleted) and event.billed_seconds == 3.13
+    assert event.gif_url is not None and event.gif_url.startswith(f"https://media.test/gifs/{g.id}.gif")
+
+
+async def test_a_gif_that_is_no_gif_fails_the_generation_as_an_unusable_result() -> None:
+    g = generation(Status.ARCHIVING, task_id="t-1", output_format="gif")
+    store = FakeGenerationStore(g)
+    rendered = VideoRendered(
+        generation_id=g.id,
+        task_id="t-1",
+        provider_video_url="https://p/v.mp4",
+        provider_gif_url="https://p/v.gif",
+    )
+    downloads = UrlDownloads({"https://p/v.mp4": CLIP, "https://p/v.gif": b"<html>not found</html>"})
+    await archive_video(rendered, store, downloads, FakeMedia(), POLICY, _link)
+    assert (g.status, g.error_code) == (Status.FAILED, "InvalidVideo")

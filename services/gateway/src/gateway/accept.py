@@ -88,6 +88,7 @@ async def accept_generation(
     image_url: str | None,
     photo_limits: PhotoLimits,
     callback_url: str | None = None,
+    output_format: str = "mp4",
     client: Client | None,
     limits: clients.Limits,
     idempotency: Claim | None,
@@ -114,6 +115,7 @@ async def accept_generation(
                 asset_id=asset_id,
                 image_url=url,
                 callback_url=callback_url,
+                output_format=output_format,
             )
         )
         event = GenerationRequested(

@@ -185,6 +185,8 @@ def to_public(g: Generation, settings: Settings) -> GenerationPublic:
         detection=detection,
         error=error,
         retries=g.retries,
+        output_format=g.output_format or "mp4",
+        billed_seconds=g.billed_seconds,
         created_at=g.created_at,
         updated_at=g.updated_at,
         uploaded_at=g.uploaded_at,
@@ -197,14 +199,16 @@ def to_public(g: Generation, settings: Settings) -> GenerationPublic:
 def _media(g: Generation, settings: Settings) -> dict[str, Any]:
     """The video's links while it is kept; once retention deleted it, EXPIRED instead of dead links."""
     facts: dict[str, Any] = {"video_expires_at": g.video_expires_at, "video_duration": g.video_duration}
+    none = {"video_url": None, "poster_url": None, "gif_url": None}
     if g.video_key is None:
-        return facts | {"video_url": None, "poster_url": None, "media": None}
+        return facts | none | {"media": None}
     if g.media_expired_at is not None:
-        return facts | {"video_url": None, "poster_url": None, "media": "EXPIRED"}
+        return facts | none | {"media": "EXPIRED"}
     key = settings.media_signing_key.get_secret_value()
     base = settings.public_base_url
 
     def link(media_key: str | None) -> str | None:
         return media_url(base, key, media_key, g.video_expires_at) if media_key else None
 
-    return facts | {"video_url": link(g.video_key), "poster_url": link(g.poster_key), "media": "AVAILABLE"}
+    links = {"video_url": link(g.video_key), "poster_url": link(g.poster_key), "gif_url": link(g.gif_key)}
+    return facts | links | {"media": "AVAILABLE"}

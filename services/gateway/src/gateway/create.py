@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from common.providers.photo_limits import UPLOADS, photo_limits
+from common.providers.registry import MAKES_GIFS
 from common.settings import Settings
 from common.urls import UrlRefused, check_callback_url, check_image_url
 from fastapi import APIRouter, Header, Request, Response
@@ -77,8 +78,8 @@ async def create_generation(
         Header(description="Retry-safe: the same key and body give back the same generation (24 h)."),
     ] = None,
 ) -> GenerationAccepted:
-    """Multipart (`file`, `templateId`, `email`, `ossUrl`, `imageUrl`, `callbackUrl`) or JSON (the same
-    but `file`).
+    """Multipart (`file`, `templateId`, `email`, `ossUrl`, `imageUrl`, `callbackUrl`, `outputFormat`) or
+    JSON (the same but `file`).
 
     Exactly one image: a `file`, an `ossUrl` (from POST /api/uploads/image) or an `imageUrl`.
     `callbackUrl` (optional; else the client's default) gets a signed webhook when the generation ends."""
@@ -100,6 +101,14 @@ async def create_generation(
             field=sources[1],
         )
     template = await catalogue.find(body.template_id)
+    if body.output_format == "gif" and template.provider not in MAKES_GIFS:
+        raise ApiError(
+            400,
+            "InvalidRequest",
+            f"Template {template.id!r} makes MP4 only; `outputFormat` gif needs a template that makes GIFs "
+            f"({', '.join(sorted(MAKES_GIFS))}).",
+            field="outputFormat",
+        )
     limits = photo_limits(template.provider)
     photo: Photo | None = None
     image_url: str | None = None
@@ -127,6 +136,7 @@ async def create_generation(
         photo=photo,
         image_url=image_url,
         callback_url=callback_url,
+        output_format=body.output_format,
         photo_limits=limits,
         client=client,
         limits=clients.limits_of(client, settings.client_rate_per_minute, settings.client_max_in_flight),

@@ -27,7 +27,9 @@ from gateway import (
     observability,
     openapi,
     problem_pages,
+    provider_callbacks,
     status_events,
+    usage,
 )
 from gateway.body_limit import BodyLimit
 from gateway.catalogue import Catalogue
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media.router)
     app.include_router(problem_pages.router)
     app.include_router(event_schemas_router)
+    app.include_router(provider_callbacks.router)
+    app.include_router(usage.router)
     openapi.install(app, settings)
     if settings.cors_origin_list:
         app.add_middleware(

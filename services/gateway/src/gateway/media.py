@@ -36,6 +36,7 @@ CONTENT_TYPES = {
     ".jpeg": "image/jpeg",
     ".png": "image/png",
     ".webp": "image/webp",
+    ".gif": "image/gif",
     ".bmp": "image/bmp",
 }
 OTHER = "application/octet-stream"

@@ -44,6 +44,17 @@ class GenerationCreate(Schema):
         "ends; by default the client's own.",
     )
 
+    output_format: Literal["mp4", "gif"] = Field(
+        default="mp4",
+        description="`gif`: a GIF as well as the MP4 (`gifUrl`), for templates whose provider makes one "
+        "(cutout.pro).",
+    )
+
+    @field_validator("output_format", mode="before")
+    @classmethod
+    def _blank_is_mp4(cls, value: object) -> object:
+        return "mp4" if value in ("", None) else value
+
     @field_validator("email", "oss_url", "image_url", "callback_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -82,6 +93,15 @@ class GenerationPublic(Schema):
         "null until SUCCEEDED, and again once the video was deleted (`media` EXPIRED)."
     )
     poster_url: str | None = Field(description="A JPEG frame of the video, signed like `videoUrl`.")
+    gif_url: str | None = Field(
+        default=None, description="The GIF (with `outputFormat` gif), signed like `videoUrl`; else null."
+    )
+    output_format: Literal["mp4", "gif"] = "mp4"
+    billed_seconds: float | None = Field(
+        default=None,
+        description="What the provider bills for the video, in seconds of video (DashScope: the output's "
+        "length; cutout.pro: the template's clip length); null until it has made one.",
+    )
     video_expires_at: datetime | None = Field(
         description="When the video and its links are deleted (the retention); null: kept forever."
     )

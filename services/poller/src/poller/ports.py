@@ -9,6 +9,8 @@ from common.providers.ports import JobState
 class JobStatuses(Protocol):
     async def status(self, job_id: str) -> JobState: ...
 
+    def billed_seconds(self, template_id: str, state: JobState) -> float | None: ...
+
 
 class WatchedGenerations(GenerationStore, Protocol):
     async def rendered(self, event: VideoRendered, **facts: Any) -> bool:

@@ -44,7 +44,7 @@ _CLAIM = text(
             ORDER BY next_poll_at
             LIMIT :limit
               FOR UPDATE SKIP LOCKED)
-    RETURNING g.id, g.task_id, g.provider, g.trace_context
+    RETURNING g.id, g.task_id, g.provider, g.template_id, g.trace_context
     """
 )
 # The tasks watched, and how long the most overdue one has been due (0 when none is); by next_poll_at's index.
@@ -69,6 +69,7 @@ class DueTask:
     generation_id: uuid.UUID
     task_id: str
     provider: str = "dashscope"
+    template_id: str = ""
     trace_context: dict[str, str] | None = None  # of the work that started watching it
 
 
@@ -112,7 +113,9 @@ class PollSchedule:
             claim = {"base": self._base, "limit": budget, "provider": provider}
             rows = (await session.execute(_CLAIM, claim)).all()
             await session.execute(_SPEND, {**params, "left": available - len(rows)})
-            return [DueTask(row.id, row.task_id, row.provider, row.trace_context) for row in rows]
+            return [
+                DueTask(row.id, row.task_id, row.provider, row.template_id, row.trace_context) for row in rows
+            ]
 
     async def size_and_lag(self) -> tuple[int, float]:
         """How many tasks are watched, and how many seconds the most overdue query is late (0: none)."""
@@ -146,7 +149,9 @@ class PollSchedule:
         async with self._sessions.begin() as session:
             rows = (await session.execute(_CANCELS, {"limit": limit})).all()
             return [
-                DueTask(row.id, row.task_id, row.provider, row.trace_context) for row in rows if row.task_id
+                DueTask(row.id, row.task_id, row.provider, trace_context=row.trace_context)
+                for row in rows
+                if row.task_id
             ]
 
     async def cancel_failed(self, generation_id: uuid.UUID) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from common import metrics
 from common.db.generations import now
 from common.db.models import Status
 from common.events import VideoRendered
@@ -44,18 +45,24 @@ async def check_task(due: DueTask, store: WatchedGenerations, jobs: JobStatuses)
             task_id=due.task_id,
             provider_video_url=job.video_url,
             video_duration=job.video_duration,
+            provider_gif_url=job.gif_url,
         )
-        await store.rendered(
+        billed = jobs.billed_seconds(due.template_id, job)
+        done = await store.rendered(
             rendered,
             status=Status.ARCHIVING,
             stage="archiver",
             provider_video_url=job.video_url,
             provider_video_expires_at=link_expiry(job.video_url),
+            provider_gif_url=job.gif_url,
             video_duration=job.video_duration,
+            billed_seconds=billed,
             rendered_at=now(),
             next_poll_at=None,
             **facts,
         )
+        if done and billed:
+            metrics.PROVIDER_BILLED_SECONDS.labels(due.provider).inc(billed)
     elif job.status == "FAILED":
         code, message = job.code or "TaskFailed", job.message or "The provider could not make the video."
         await store.end(

@@ -2,12 +2,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from common import metrics
 from common.db.models import Generation, Status
 from common.events import GenerationFailed, VideoRendered
 from common.fakes import FakeGenerationStore, generation
 from common.providers.dashscope import TaskInfo
 from common.providers.dashscope_ports import DashScopeVideoJobs
 from common.providers.errors import RetryableProviderError
+from common.providers.ports import JobState
 from poller.schedule import DueTask
 from poller.watch_task import check_task
 
@@ -97,3 +99,25 @@ async def test_late_result_never_overwrites_a_canceled_generation() -> None:
     info = TaskInfo("t-1", "SUCCEEDED", "req", video_url="https://v/t-1.mp4")
     await check_task(due, store, FakeTasks(info))
     assert store.outbox == [] and store.generations[due.generation_id].provider_video_url is None
+
+
+class FinishedJobs:
+    """A provider whose job ended with an MP4 and a GIF, billed per template."""
+
+    async def status(self, job_id: str) -> JobState:
+        return JobState(job_id, "SUCCEEDED", "1", video_url="https://p/v.mp4", gif_url="https://p/v.gif")
+
+    def billed_seconds(self, template_id: str, state: JobState) -> float | None:
+        return {"cutout-1": 7.13}.get(template_id)
+
+
+async def test_a_finished_job_hands_on_its_gif_and_records_what_it_costs() -> None:
+    g = generation(Status.RUNNING, task_id="t-1", provider="cutout", template_id="cutout-1")
+    store = FakeWatched(g)
+    spend = metrics.PROVIDER_BILLED_SECONDS.labels("cutout")
+    before = spend._value.get()
+    await check_task(DueTask(g.id, "t-1", "cutout", "cutout-1"), store, FinishedJobs())
+    [event] = store.outbox
+    assert isinstance(event, VideoRendered) and event.provider_gif_url == "https://p/v.gif"
+    assert (g.status, g.billed_seconds, g.provider_gif_url) == (Status.ARCHIVING, 7.13, "https://p/v.gif")
+    assert spend._value.get() == pytest.approx(before + 7.13)

@@ -23,7 +23,8 @@ from common import metrics
 from common.db.generations import GenerationStore, fail, now
 from common.db.models import TERMINAL, Generation, Status
 from common.events import Event, ImageAccepted, SynthesisSubmitted
-from common.providers.errors import PermanentProviderError, RetryableProviderError
+from common.faults import AFTER_SUBMIT, crash_point
+from common.providers.errors import PermanentProviderError, ProviderUnreachable, RetryableProviderError
 from common.providers.ports import JobRequest, VideoJobs
 
 from synthesizer.ports import OpenIntent, Submissions
@@ -59,15 +60,20 @@ async def submit_synthesis(
             submit_started_at=started,
         )
         try:
-            job = await jobs.submit(JobRequest(event.job_image_url, event.template_id))
+            gif = generation.output_format == "gif"
+            job = await jobs.submit(
+                JobRequest(event.job_image_url, event.template_id, "gif" if gif else "mp4")
+            )
         except PermanentProviderError as exc:
             await submissions.close_intent(event.generation_id)
             await fail(store, event.generation_id, "synthesizer", exc.code, exc.message)
             return None
         except RetryableProviderError as exc:
-            if exc.status is not None and exc.status < 500:  # the provider answered (429): no job made
+            # The provider answered (429), or the request never reached it: no job was made.
+            if isinstance(exc, ProviderUnreachable) or (exc.status is not None and exc.status < 500):
                 await submissions.close_intent(event.generation_id)
             raise
+        crash_point(AFTER_SUBMIT)
         if not await submissions.attach_task(event.generation_id, job):
             return None  # canceled meanwhile: the poller cancels the job at the provider
     return SynthesisSubmitted(generation_id=event.generation_id, task_id=job.id)

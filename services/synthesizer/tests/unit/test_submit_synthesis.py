@@ -8,7 +8,7 @@ from common.db.generations import now
 from common.db.models import TERMINAL, Status
 from common.events import GenerationFailed, ImageAccepted, SynthesisSubmitted
 from common.fakes import FakeGenerationStore, generation
-from common.providers.errors import PermanentProviderError, RetryableProviderError
+from common.providers.errors import PermanentProviderError, ProviderUnreachable, RetryableProviderError
 from common.providers.ports import Job, JobRequest, JobState
 from synthesizer.ports import OpenIntent
 from synthesizer.submit_synthesis import submit_synthesis
@@ -210,3 +210,11 @@ async def test_without_a_job_list_an_unsettled_submission_is_written_off_and_cou
     again = await _submit(store, provider, crashed.id)  # its redelivered event submits anew
     assert isinstance(again, SynthesisSubmitted) and again.task_id == "task-3"
     assert counted._value.get() == before + 1
+
+
+async def test_a_submit_that_never_reached_the_provider_leaves_no_open_intent() -> None:
+    g = generation(Status.SUBMITTING)
+    store = FakeGenerationStore(g)
+    with pytest.raises(RetryableProviderError):  # the stage retries it later
+        await _submit(store, FakeSynthesis(ProviderUnreachable("ConnectionError", "refused")), g.id)
+    assert g.submit_intent_at is None and g.task_id is None  # nothing to write off, nothing counted

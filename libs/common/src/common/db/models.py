@@ -151,9 +151,14 @@ class Generation(Base):
     provider_video_url: Mapped[str | None] = mapped_column(Text)  # dies a day after the job
     provider_video_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     video_duration: Mapped[float | None] = mapped_column()
+    output_format: Mapped[str] = mapped_column(String(8), default="mp4", server_default="mp4")  # or gif
+    provider_gif_url: Mapped[str | None] = mapped_column(Text)  # with output_format gif
+    # what the provider bills for the video (DashScope: per output second; cutout.pro: per template)
+    billed_seconds: Mapped[float | None] = mapped_column()
     # archiver: the product's own copy in the media store
     video_key: Mapped[str | None] = mapped_column(Text)
     poster_key: Mapped[str | None] = mapped_column(Text)
+    gif_key: Mapped[str | None] = mapped_column(Text)
     video_size_bytes: Mapped[int | None] = mapped_column(BigInteger)
     video_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # None: forever
     media_expired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # deleted then

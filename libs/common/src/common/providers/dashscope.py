@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from common import metrics
+from common.providers import http_calls
 from common.providers.errors import (
     PermanentProviderError,
     ProviderConfigurationError,
@@ -88,9 +88,7 @@ def _error(response: httpx.Response) -> ProviderError:
     message = str(body.get("message") or body.get("msg") or response.text[:500] or response.reason_phrase)
     kwargs: dict[str, Any] = {"status": response.status_code, "request_id": body.get("request_id")}
     if response.status_code == 429 or response.status_code >= 500:
-        retry_after = response.headers.get("retry-after")
-        delay = float(retry_after) if retry_after and retry_after.isdigit() else None
-        return RetryableProviderError(code, message, retry_after=delay, **kwargs)
+        return RetryableProviderError(code, message, retry_after=http_calls.retry_after(response), **kwargs)
     if response.status_code in (401, 403):
         return ProviderConfigurationError(code, message, **kwargs)
     return PermanentProviderError(code, message, **kwargs)
@@ -246,24 +244,16 @@ class DashScopeClient:
         for attempt in range(1, self._attempts + 1):
             if quota and self._pace:
                 await self._pace(quota)
-            started, code = time.perf_counter(), "error"  # stays so if the call is cut short
+            error: ProviderError
             try:
-                response = await self._http.request(method, target, headers=headers, **kwargs)
-                code = str(response.status_code)
+                response = await http_calls.request(
+                    self._http, PROVIDER, endpoint, method, target, headers=headers, **kwargs
+                )
                 if response.is_success:
                     return response.json() if response.content else {}
-                error: ProviderError = _error(response)
-            except httpx.TimeoutException as exc:
-                code = "timeout"
-                error = RetryableProviderError("RequestTimeout", f"{method} {path} timed out: {exc!r}")
-            except httpx.TransportError as exc:
-                code = "connection_error"
-                error = RetryableProviderError("ConnectionError", f"{method} {path} failed: {exc!r}")
-            finally:
-                metrics.PROVIDER_CALLS.labels(PROVIDER, endpoint, code).inc()
-                metrics.PROVIDER_CALL_SECONDS.labels(PROVIDER, endpoint).observe(
-                    time.perf_counter() - started
-                )
+                error = _error(response)
+            except RetryableProviderError as exc:  # no answer at all
+                error = exc
             if not isinstance(error, RetryableProviderError) or attempt == self._attempts:
                 raise error
             delay = error.retry_after or self._backoff * 2 ** (attempt - 1)

@@ -76,6 +76,9 @@ class DashScopeVideoJobs:
     async def cancel(self, job_id: str) -> None:
         await self._client.cancel_task(job_id)
 
+    def billed_seconds(self, template_id: str, state: JobState) -> float | None:
+        return state.video_duration  # DashScope bills per second of output video
+
     async def jobs_since(self, since: datetime, until: datetime) -> list[Job] | None:
         listed = await self._client.list_tasks(since, until, SYNTHESIS_MODEL)
         return [

@@ -26,6 +26,10 @@ class RetryableProviderError(ProviderError):
         self.retry_after = retry_after
 
 
+class ProviderUnreachable(RetryableProviderError):
+    """No connection to the provider could be made: the request never left, so nothing was done."""
+
+
 class PermanentProviderError(ProviderError):
     """The input is wrong (bad photo, bad template): repeating the call cannot help."""
 

@@ -98,6 +98,10 @@ class VideoJobs(Protocol):
         """Cancel a job that has not started (a provider that cannot cancel raises a permanent error)."""
         ...
 
+    def billed_seconds(self, template_id: str, state: JobState) -> float | None:
+        """What the provider bills for a finished job of this template, in seconds of video."""
+        ...
+
     async def jobs_since(self, since: datetime, until: datetime) -> list[Job] | None:
         """The account's jobs created in [since, until], to find the job of a submission whose outcome
         was unknown; None: this provider cannot list jobs (see the synthesizer for what happens then)."""

@@ -14,10 +14,15 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from common.db.rate_limits import AccountRates
-from common.providers import dashscope_ports
+from common.providers import cutout_ports, dashscope_ports
+from common.providers.cutout import CutoutClient
 from common.providers.dashscope import DashScopeClient
 from common.providers.ports import PhotoCheck, PhotoStorage, VideoJobs
 from common.settings import Settings
+
+MAKES_GIFS = frozenset(
+    {cutout_ports.NAME}
+)  # providers whose jobs can make a GIF as well (`outputFormat` gif)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,17 @@ def make_providers(
             provider=dashscope_ports.NAME,
         ),
     )
+    cutout = CutoutClient(
+        http,
+        settings.cutout_api_key,
+        settings.cutout_base_url,
+        pace=AccountRates(
+            sessions,
+            {"submit": settings.cutout_submit_rate_per_second},  # queries: the poll schedule's budget
+            provider=cutout_ports.NAME,
+        ),
+    )
+    media_base = settings.provider_media_base_url or settings.public_base_url
     return Providers.of(
         Provider(
             dashscope_ports.NAME,
@@ -70,5 +86,14 @@ def make_providers(
             dashscope_ports.DashScopePhotoCheck(dashscope),
             dashscope_ports.DashScopeVideoJobs(dashscope),
             settings.poll_rate_per_second,
-        )
+        ),
+        Provider(
+            cutout_ports.NAME,
+            cutout_ports.CutoutPhotoStorage(
+                media_base, settings.media_signing_key.get_secret_value(), settings.cutout_photo_link_seconds
+            ),
+            cutout_ports.CutoutPhotoCheck(),
+            cutout_ports.CutoutVideoJobs(cutout),
+            settings.cutout_poll_rate_per_second,
+        ),
     )
