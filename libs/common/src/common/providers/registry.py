@@ -20,9 +20,8 @@ from common.providers.dashscope import DashScopeClient
 from common.providers.ports import PhotoCheck, PhotoStorage, VideoJobs
 from common.settings import Settings
 
-MAKES_GIFS = frozenset(
-    {cutout_ports.NAME}
-)  # providers whose jobs can make a GIF as well (`outputFormat` gif)
+# The providers whose jobs can make a GIF as well as the MP4 (`outputFormat` gif).
+MAKES_GIFS = frozenset({cutout_ports.NAME})
 
 
 @dataclass(frozen=True)
