@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.callbacks import callbacks
 from bench.report import machine, markdown
 from bench.scenarios import (
     CEILING_SERVICES,
@@ -58,6 +59,7 @@ def main() -> None:
             ("gateway", lambda: gateway(cfg, servers, logs / "gateway")),
             ("provider", lambda: provider_bound(cfg, servers, logs / "provider")),
             ("streams", lambda: streams(cfg, servers, logs / "streams")),
+            ("callbacks", lambda: callbacks(cfg, servers, logs / "callbacks")),
         ):
             print(f"{key}... ({time.monotonic() - begin:.0f} s)", flush=True)
             report[key] = step()

@@ -6,7 +6,7 @@ import os
 import platform
 from typing import Any
 
-from bench import streams
+from bench import callbacks, streams
 
 
 def machine() -> dict[str, Any]:
@@ -91,6 +91,8 @@ def markdown(report: dict[str, Any]) -> str:
     ]
     if "streams" in report:
         lines += streams.lines(report["streams"])
+    if "callbacks" in report:
+        lines += callbacks.lines(report["callbacks"])
     return "\n".join(lines)
 
 

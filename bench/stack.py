@@ -66,6 +66,7 @@ def stack(
             "DATABASE_URL": database_url,
             "DASHSCOPE_BASE_URL": f"{emulator_url}/api/v1",
             "DASHSCOPE_API_KEY": "sk-emulator",
+            "CUTOUT_BASE_URL": f"{emulator_url}/cutout/api/v1",
             "GATEWAY_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(port),
             "LOG_LEVEL": "WARNING",

@@ -6,92 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
-import threading
-from collections.abc import AsyncIterator, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import av
 import httpx
 import pytest
-from emulators.app import create_app
-from emulators.deps import Emulator
-from emulators.settings import EmulatorSettings
 from emulators.testing import make_photo
+from emulators.testing.cutout import Files, serving, settings_in
 from PIL import Image
 
 KEY = {"APIKEY": "cutout-test-key"}
 API = "/cutout/api/v1/faceDriven"
-
-
-class Files:
-    """A web server on 127.0.0.1: photos to fetch (`serve`), and the notices POSTed to it (`notices`)."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.notices: list[dict[str, Any]] = []
-        files = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                body = files.files.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def do_POST(self) -> None:
-                files.notices.append(json.loads(self.rfile.read(int(self.headers["content-length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-
-    def serve(self, name: str, data: bytes) -> str:
-        self.files[f"/{name}"] = data
-        return f"{self.url}/{name}"
-
-
-@pytest.fixture
-def web() -> Iterator[Files]:
-    files = Files()
-    threading.Thread(target=files.server.serve_forever, daemon=True).start()
-    yield files
-    files.server.shutdown()
-
-
-def settings_in(data_dir: Path) -> EmulatorSettings:
-    return EmulatorSettings(public_url="http://emulator.test", data_dir=data_dir, cutout_run_seconds=0.3)
-
-
-@pytest.fixture
-async def api(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with serving(settings_in(tmp_path / "data")) as client:
-        yield client
-
-
-def serving(settings: EmulatorSettings) -> Any:
-    app = create_app(settings)
-
-    class Serving:
-        async def __aenter__(self) -> httpx.AsyncClient:
-            self.client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://emulator.test"
-            )
-            return self.client
-
-        async def __aexit__(self, *exc: object) -> None:
-            await self.client.aclose()
-            emulator = app.state.emulator
-            assert isinstance(emulator, Emulator)
-            await emulator.close()
-
-    return Serving()
 
 
 async def submit(api: httpx.AsyncClient, url: str, template: str = "0", **params: str) -> httpx.Response:
