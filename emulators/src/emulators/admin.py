@@ -9,10 +9,10 @@ from fastapi import APIRouter, Body
 from pydantic import ValidationError
 
 from emulators.config import RuntimeConfig
+from emulators.dashscope.tasks import usage
 from emulators.deps import EmulatorDep
 from emulators.errors import error_json
 from emulators.files import empty_dir
-from emulators.tasks import usage
 
 router = APIRouter(prefix="/admin")
 FILE_DIRS = ("oss", "inputs", "videos")

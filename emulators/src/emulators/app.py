@@ -12,19 +12,20 @@ from pydantic import SecretStr
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
-from emulators import admin, detect, scripts, synthesis, task_list, tasks, template_gen, uploads, videos
+from emulators import admin
 from emulators.config import RuntimeConfig, initial_config, initial_outage
 from emulators.controls import Controls
 from emulators.counters import Counters
 from emulators.cutout import api as cutout_api
 from emulators.cutout.jobs import CutoutJobs
+from emulators.dashscope import detect, scripts, synthesis, task_list, tasks, template_gen, uploads, videos
+from emulators.dashscope.scheduler import Scheduler, Timings
+from emulators.dashscope.store import Retention, Store
 from emulators.db import Database
 from emulators.deps import Emulator
 from emulators.errors import install_error_handlers
 from emulators.gate import Gate
-from emulators.scheduler import Scheduler, Timings
 from emulators.settings import EmulatorSettings
-from emulators.store import Retention, Store
 
 STATE_DIR = "state"
 

@@ -12,11 +12,11 @@ from fastapi import Depends, Request
 from emulators.controls import Controls
 from emulators.counters import Counters
 from emulators.cutout.jobs import CutoutJobs
+from emulators.dashscope.scheduler import Scheduler
+from emulators.dashscope.store import Store
 from emulators.db import Database
 from emulators.files import delete_files
-from emulators.scheduler import Scheduler
 from emulators.settings import EmulatorSettings
-from emulators.store import Store
 
 PURGE_INTERVAL_SECONDS = 1.0
 

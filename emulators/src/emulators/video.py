@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import av
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, ImageStat
 
-from emulators.templates import Motion
+
+class Motion(StrEnum):
+    BOUNCE = "bounce"
+    SWAY = "sway"
+    ZOOM_PULSE = "zoom_pulse"
+    TILT = "tilt"
+
 
 FPS = 15
 _RESAMPLE = Image.Resampling.BILINEAR

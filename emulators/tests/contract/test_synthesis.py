@@ -97,7 +97,9 @@ async def test_another_accounts_task_is_unknown(
 ) -> None:
     mine = await submit(client)
     assert (await query(other_client, mine))["output"]["task_status"] == "UNKNOWN"
-    assert (await client.post(f"/api/v1/tasks/{mine}/cancel")).status_code == 200
+    # Clean up; on a loaded machine the task may already have left PENDING (then it cannot be canceled).
+    cleanup = await client.post(f"/api/v1/tasks/{mine}/cancel")
+    assert cleanup.status_code == 200 or cleanup.json()["code"] == "UnsupportedOperation"
 
 
 @pytest.mark.emulator_only

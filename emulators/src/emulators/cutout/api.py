@@ -18,8 +18,8 @@ from pydantic import BaseModel
 
 from emulators.cutout.photos import Refused, check_photo
 from emulators.deps import EmulatorDep
+from emulators.download import download
 from emulators.errors import ProviderError
-from emulators.fetch import download
 from emulators.signing import video_signature_ok
 
 router = APIRouter(prefix="/cutout")

@@ -8,13 +8,12 @@ import io
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from emulators.images import metadata_marks
-from emulators.verdict import DEFAULT_FAIL_REASON
+from emulators.marks import metadata_marks
 
 FORMATS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}
 MAX_BYTES = 15 * 1024 * 1024
 MAX_SIDE = 4096
-NO_FACE = "No face was found in the image. " + DEFAULT_FAIL_REASON.split(". ", 1)[-1]
+NO_FACE = "No face was found in the image. Please upload an image with one clear, frontal face."
 _FLAT_STDDEV = 2.0
 
 

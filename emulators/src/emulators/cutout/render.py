@@ -8,8 +8,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from emulators.templates import Motion
-from emulators.video import render_video
+from emulators.video import Motion, render_video
 
 SIZE = (480, 480)
 # Each template's clip length (what cutout.pro bills) and the motion that stands for its expression.

@@ -12,12 +12,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import UploadFile
 
-from emulators.auth import CurrentAccount
+from emulators.dashscope.auth import CurrentAccount
+from emulators.dashscope.records import OssObject
 from emulators.deps import EmulatorDep
 from emulators.errors import OssError, invalid_parameter, oss_request_id
 from emulators.files import write_file
 from emulators.ids import new_request_id
-from emulators.records import OssObject
 from emulators.signing import BUCKET, OSS_ACCESS_KEY_ID, Policy, decode_policy, encode_policy
 
 CAPACITY_LIMIT_MB = 999_999_999

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
+from emulators.dashscope.records import Template
+from emulators.dashscope.store import Store
 from emulators.ids import AccountId
-from emulators.records import Template
-from emulators.store import Store
-
-
-class Motion(StrEnum):
-    BOUNCE = "bounce"
-    SWAY = "sway"
-    ZOOM_PULSE = "zoom_pulse"
-    TILT = "tilt"
-
+from emulators.video import Motion
 
 STOCK_TEMPLATES: dict[str, Template] = {
     t.template_id: t

@@ -11,11 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from emulators.auth import CurrentAccount
+from emulators.dashscope.auth import CurrentAccount
+from emulators.dashscope.records import Task
 from emulators.deps import EmulatorDep
 from emulators.errors import invalid_parameter
 from emulators.ids import new_request_id, parse_compact_time
-from emulators.records import Task
 
 MAX_PAGE_SIZE = 100
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from emulators.dashscope.records import FINAL_STATUSES, DetectOutcome, OssObject, Record, Task, Template
 from emulators.db import Database
 from emulators.ids import TaskId
-from emulators.records import FINAL_STATUSES, DetectOutcome, OssObject, Record, Task, Template
 
 R = TypeVar("R", bound=Record)
 

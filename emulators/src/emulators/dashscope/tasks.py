@@ -6,14 +6,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from emulators.auth import CurrentAccount
+from emulators.dashscope.auth import CurrentAccount
+from emulators.dashscope.records import Task, TaskStatus
+from emulators.dashscope.synthesis import output_ratio
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError
 from emulators.ids import TaskId, new_request_id, provider_time
-from emulators.records import Task, TaskStatus
 from emulators.settings import EmulatorSettings
 from emulators.signing import video_query
-from emulators.synthesis import output_ratio
 
 router = APIRouter()
 

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from emulators.config import FateRule, OutageSpec
+from emulators.dashscope.records import DetectOutcome
 from emulators.deps import EmulatorDep
-from emulators.records import DetectOutcome
 
 router = APIRouter(prefix="/admin")
 

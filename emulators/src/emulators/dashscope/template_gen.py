@@ -13,18 +13,18 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from emulators.auth import CurrentAccount, OssResolve, current_account, require_async
-from emulators.clips import MAX_VIDEO_BYTES, inspect_clip
+from emulators.dashscope.auth import CurrentAccount, OssResolve, current_account, require_async
+from emulators.dashscope.clips import MAX_VIDEO_BYTES, inspect_clip
+from emulators.dashscope.fates import choose_fate
+from emulators.dashscope.fetch import fetch_input
+from emulators.dashscope.records import Task, Template
+from emulators.dashscope.scheduler import Worker
+from emulators.dashscope.store import Store
+from emulators.dashscope.templates import motion_for
 from emulators.deps import EmulatorDep
 from emulators.errors import invalid_parameter
-from emulators.fates import choose_fate
-from emulators.fetch import fetch_input
 from emulators.files import write_file
 from emulators.ids import new_request_id, new_task_id, new_template_id
-from emulators.records import Task, Template
-from emulators.scheduler import Worker
-from emulators.store import Store
-from emulators.templates import motion_for
 
 TEMPLATE_MODEL = "animate-anyone-template-gen2"
 TEMPLATE_PATH = "/api/v1/services/aigc/image2video/aa-template-generation"

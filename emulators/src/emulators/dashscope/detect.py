@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from emulators.auth import CurrentAccount, OssResolve, current_account, forbid_async
+from emulators.dashscope.auth import CurrentAccount, OssResolve, current_account, forbid_async
+from emulators.dashscope.fetch import fetch_input
+from emulators.dashscope.images import MAX_IMAGE_BYTES, inspect_photo
+from emulators.dashscope.verdict import LIMIT_REASONS, Verdict, judge
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError, invalid_parameter
-from emulators.fetch import fetch_input
 from emulators.ids import new_request_id
-from emulators.images import MAX_IMAGE_BYTES, inspect_photo
-from emulators.verdict import LIMIT_REASONS, Verdict, judge
 
 DETECT_MODEL = "animate-anyone-detect-gen2"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulators.images import Photo
-from emulators.records import DetectOutcome
+from emulators.dashscope.images import Photo
+from emulators.dashscope.records import DetectOutcome
 
 PASS_REASON = "success"
 DEFAULT_FAIL_REASON = (

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from emulators.counters import Counters
+from emulators.dashscope.records import ACTIVE_STATUSES, FINAL_STATUSES, Task, TaskStatus
+from emulators.dashscope.store import Store
 from emulators.ids import AccountId, TaskId
-from emulators.records import ACTIVE_STATUSES, FINAL_STATUSES, Task, TaskStatus
-from emulators.store import Store
 
 log = logging.getLogger(__name__)
 

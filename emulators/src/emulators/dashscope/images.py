@@ -10,10 +10,10 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from emulators.errors import ProviderError, invalid_url
+from emulators.marks import metadata_marks
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 _FORMATS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}
-_MARK_KEYS = ("emulator-detect", "emulator-detect-code", "emulator-task")
 # Spread of grey levels below which a picture is one flat colour: no person in it.
 _FLAT_STDDEV = 2.0
 
@@ -68,21 +68,3 @@ def inspect_photo(data: bytes) -> Photo:
         grey = np.asarray(image.convert("L").reduce(max(1, min(width, height) // 64)), dtype=np.float32)
     digest = hashlib.sha256(data).hexdigest()
     return Photo(data, digest, width, height, extension, marks, float(grey.std()) < _FLAT_STDDEV)
-
-
-def metadata_marks(info: dict[str | tuple[int, int], object]) -> dict[str, str]:
-    """Read `emulator-detect*` from PNG text chunks (as keys or lines) and JPEG comments (as lines)."""
-    marks: dict[str, str] = {}
-    for key, value in info.items():
-        if isinstance(value, bytes):
-            value = value.decode("utf-8", "replace")
-        if not isinstance(value, str):
-            continue
-        if key in _MARK_KEYS:
-            marks[str(key)] = value.strip()
-            continue
-        for line in value.splitlines():
-            name, colon, rest = line.partition(":")
-            if colon and name.strip() in _MARK_KEYS:
-                marks[name.strip()] = rest.strip()
-    return marks

@@ -12,22 +12,22 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, StrictBool
 
-from emulators.auth import CurrentAccount, OssResolve, current_account, require_async
 from emulators.config import Fate
+from emulators.dashscope.auth import CurrentAccount, OssResolve, current_account, require_async
+from emulators.dashscope.fates import choose_fate
+from emulators.dashscope.fetch import fetch_input
+from emulators.dashscope.images import MAX_IMAGE_BYTES, inspect_photo
+from emulators.dashscope.records import Task
+from emulators.dashscope.scheduler import Worker
+from emulators.dashscope.store import Store
+from emulators.dashscope.templates import find_template, template_seconds
+from emulators.dashscope.verdict import judge
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError, invalid_parameter
-from emulators.fates import choose_fate
-from emulators.fetch import fetch_input
 from emulators.files import write_file
 from emulators.ids import new_request_id, new_task_id
-from emulators.images import MAX_IMAGE_BYTES, inspect_photo
-from emulators.records import Task
-from emulators.scheduler import Worker
 from emulators.settings import EmulatorSettings
-from emulators.store import Store
-from emulators.templates import Motion, find_template, template_seconds
-from emulators.verdict import judge
-from emulators.video import render_video
+from emulators.video import Motion, render_video
 
 SYNTHESIS_MODEL = "animate-anyone-gen2"
 SUBMIT_PATH = "/api/v1/services/aigc/image2video/video-synthesis"
