@@ -2,7 +2,8 @@
 
 The contract tests (`contract/`) talk to a target through `client`: the in-process emulator by
 default, or the real DashScope when `DASHSCOPE_API_KEY` is set and `CI` is not true. Against the
-real provider, every test marked `emulator_only` and every test outside `contract/` is skipped.
+real provider, every test marked `emulator_only` and every test outside `contract/` is skipped
+(but cutout.pro's, in `cutout/`, which choose their own target).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fastapi import FastAPI
 PUBLIC_URL = "http://emulator.test"
 API_KEY = "sk-test-account"
 CONTRACT_DIR = Path(__file__).parent / "contract"
+CUTOUT_DIR = Path(__file__).parent / "cutout"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,6 +40,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     here = Path(__file__).parent
     for item in items:
         path = Path(str(item.path))
+        if path.is_relative_to(CUTOUT_DIR):
+            continue  # cutout.pro's tests choose their own target (cutout/conftest.py)
         if path.is_relative_to(here) and (
             item.get_closest_marker("emulator_only") or not path.is_relative_to(CONTRACT_DIR)
         ):

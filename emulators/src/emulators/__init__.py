@@ -1,4 +1,5 @@
-"""DashScope Animate Anyone emulator: a real HTTP server speaking the provider's contract."""
+"""DashScope Animate Anyone and cutout.pro Photo Animer emulator: a real HTTP server speaking both
+providers' contracts (DashScope's in `emulators.dashscope`, cutout.pro's in `emulators.cutout`)."""
 
 from emulators.app import create_app
 from emulators.settings import EmulatorSettings

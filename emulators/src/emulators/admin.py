@@ -1,4 +1,5 @@
-"""Test and benchmark controls under `/admin/`: health, configuration, counters, tasks, reset."""
+"""Test and benchmark controls under `/admin/`: health, configuration, counters, tasks, reset (both
+providers' state; cutout.pro's own controls are under `/admin/cutout/`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from emulators.errors import error_json
 from emulators.files import empty_dir
 
 router = APIRouter(prefix="/admin")
-FILE_DIRS = ("oss", "inputs", "videos")
+FILE_DIRS = ("oss", "inputs", "videos", "cutout")
 
 
 @router.get("/health")

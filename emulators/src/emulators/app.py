@@ -1,4 +1,5 @@
-"""Composition root: `create_app(settings)` wires the state, scheduler, controls and routers."""
+"""Composition root: `create_app(settings)` wires the state, both providers' task clocks, the controls, the
+gate (with each provider's dialect) and the routers."""
 
 from __future__ import annotations
 
@@ -16,18 +17,26 @@ from emulators import admin
 from emulators.config import RuntimeConfig, initial_config, initial_outage
 from emulators.controls import Controls
 from emulators.counters import Counters
+from emulators.cutout import admin as cutout_admin
 from emulators.cutout import api as cutout_api
+from emulators.cutout import results as cutout_results
+from emulators.cutout.dialect import CUTOUT
 from emulators.cutout.jobs import CutoutJobs
+from emulators.cutout.notices import Notices
+from emulators.cutout.store import CutoutStore
 from emulators.dashscope import detect, scripts, synthesis, task_list, tasks, template_gen, uploads, videos
+from emulators.dashscope.dialect import DASHSCOPE
 from emulators.dashscope.scheduler import Scheduler, Timings
 from emulators.dashscope.store import Retention, Store
 from emulators.db import Database
 from emulators.deps import Emulator
+from emulators.dialects import Dialect
 from emulators.errors import install_error_handlers
 from emulators.gate import Gate
 from emulators.settings import EmulatorSettings
 
 STATE_DIR = "state"
+DIALECTS: list[Dialect] = [CUTOUT, DASHSCOPE]  # by path prefix, the longer first
 
 
 class EmulatorApp(FastAPI):
@@ -38,7 +47,7 @@ class EmulatorApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         emulator = self.state.emulator
         assert isinstance(emulator, Emulator)
-        return Gate(super().build_middleware_stack(), emulator, self.gate_routes)
+        return Gate(super().build_middleware_stack(), emulator, self.gate_routes, DIALECTS)
 
 
 def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig | None = None) -> FastAPI:
@@ -64,10 +73,8 @@ def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig |
     }
     scheduler = Scheduler(store, counters, timings, workers)
     controls = Controls(config or initial_config(settings), initial_outage(settings))
-    cutout_jobs = CutoutJobs(
-        db, settings.data_dir / "cutout", settings.public_url, settings.secret, settings.cutout_run_seconds
-    )
-    cutout_jobs.callback_url = settings.cutout_callback_url
+    notices = Notices(counters, settings.cutout_callback_attempts, settings.cutout_callback_timeout_seconds)
+    cutout_jobs = CutoutJobs(CutoutStore(db), counters, controls, settings, notices)
     emulator = Emulator(settings, db, store, counters, scheduler, controls, cutout_jobs)
 
     @asynccontextmanager
@@ -76,14 +83,16 @@ def create_app(settings: EmulatorSettings | None = None, config: RuntimeConfig |
         yield
         await emulator.close()
 
-    app = EmulatorApp(title="DashScope Animate Anyone emulator", lifespan=lifespan)
+    app = EmulatorApp(
+        title="DashScope Animate Anyone and cutout.pro Photo Animer emulator", lifespan=lifespan
+    )
     app.state.emulator = emulator
     install_error_handlers(app)
     routers = [
         module.router
         for module in (uploads, detect, synthesis, template_gen, task_list, tasks, videos, admin, scripts)
     ]
-    routers += [cutout_api.router, cutout_api.admin]  # cutout.pro's API, under /cutout
+    routers += [module.router for module in (cutout_api, cutout_results, cutout_admin)]  # under /cutout
     for router in routers:
         app.include_router(router)
     # The gate names calls by these routes (the modules' own, independent of how FastAPI includes them).

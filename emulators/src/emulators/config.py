@@ -1,4 +1,4 @@
-"""Run-time configuration: faults, quotas, accounts and scripted task fates.
+"""Run-time configuration: faults, quotas, accounts, scripted task fates, and cutout.pro's jobs and notices.
 
 Read from `EMULATOR_*` at start (JSON in one variable each) and replaceable through
 `GET/PUT /admin/config`, with the same shapes in both places.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from emulators.settings import EmulatorSettings
 
@@ -22,8 +22,20 @@ QUOTA_ENDPOINTS: dict[str, tuple[str, ...]] = {
         "POST /api/v1/services/aigc/image2video/video-synthesis",
         "POST /api/v1/services/aigc/image2video/aa-template-generation",
     ),
+    # cutout.pro documents no rate limits: these are the emulator's, per account.
+    "cutout_submit": ("GET /cutout/api/v1/faceDriven/submitTaskByUrl",),
+    "cutout_query": ("GET /cutout/api/v1/faceDriven/getTaskInfo",),
 }
 ACTIVE_PHASES = ("PRE-PROCESSING", "RUNNING", "POST-PROCESSING")
+
+
+def _http_url(url: str) -> str:
+    if url and not url.startswith(("http://", "https://")):
+        raise ValueError(f"a callback URL must be http(s)://..., not {url!r}")
+    return url
+
+
+CallbackUrl = Annotated[str, AfterValidator(_http_url)]  # "" for none
 
 
 class _Strict(BaseModel):
@@ -47,6 +59,8 @@ DEFAULT_QUOTAS: dict[str, QuotaSpec | None] = {
     "detect": QuotaSpec(rate=5),  # per account
     "upload_policy": QuotaSpec(rate=100),  # per account and model
     "submit": QuotaSpec(rate=1, burst=2),  # per account and model; sources say 1-5/s
+    "cutout_submit": QuotaSpec(rate=2, burst=5),  # per account (undocumented: the emulator's choice)
+    "cutout_query": QuotaSpec(rate=10, burst=20),  # per account (likewise)
 }
 
 
@@ -117,8 +131,15 @@ class RuntimeConfig(BaseModel):
     timeout_seconds: float = Field(default=30.0, ge=0)
     # Photos outside the size limits: HTTP 400 InvalidFile.* or HTTP 200 `check_pass: false`.
     detect_limit_failures: Literal["http400", "check_pass"] = "http400"
+    # cutout.pro: where a job's completion notice is POSTed: the account's own URL (by account name, as
+    # in `accounts`), else `cutout_callback_url`; "" sends none.
+    cutout_callback_url: CallbackUrl = ""
+    cutout_callback_urls: dict[str, CallbackUrl] = {}
+    # How long a cutout.pro job processes, and how many jobs of one account process at once (0: no limit).
+    cutout_run_seconds: float = Field(default=3.0, ge=0)
+    cutout_jobs_per_account: int = Field(default=1, ge=0)
 
-    @field_validator("faults", "accounts", "task_fates", mode="before")
+    @field_validator("faults", "accounts", "task_fates", "cutout_callback_urls", mode="before")
     @classmethod
     def _decode(cls, value: Any) -> Any:
         return _json(value)
@@ -179,8 +200,11 @@ def initial_config(settings: EmulatorSettings) -> RuntimeConfig:
         "seed": settings.seed,
         "timeout_seconds": settings.timeout_seconds,
         "detect_limit_failures": settings.detect_limit_failures,
+        "cutout_callback_url": settings.cutout_callback_url,
+        "cutout_run_seconds": settings.cutout_run_seconds,
+        "cutout_jobs_per_account": settings.cutout_jobs_per_account,
     }
-    for name in ("faults", "quotas", "accounts", "task_fates"):
+    for name in ("faults", "quotas", "accounts", "task_fates", "cutout_callback_urls"):
         text = getattr(settings, name).strip()
         if text:
             given[name] = text

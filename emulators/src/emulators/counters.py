@@ -1,4 +1,5 @@
-"""What the emulator saw, for tests and benchmarks: calls, submissions, concurrency, duplicates.
+"""What the emulator saw, for tests and benchmarks: calls, submissions, concurrency, duplicates, and the
+completion notices it POSTed (cutout.pro's).
 
 Kept in the state database, so the numbers survive a restart (the running count starts again at
 zero and climbs as interrupted tasks resume).
@@ -35,6 +36,7 @@ class Counters:
         self.max_running_per_account = 0
         self.max_running_per_lane = 0
         self.duplicate_submissions = 0
+        self.callbacks: Counter[str] = Counter()
         self._running: Counter[tuple[AccountId, str]] = Counter()
         self._seen = {}
 
@@ -60,6 +62,11 @@ class Counters:
         if self._seen[key] > 1:
             self.duplicate_submissions += 1
         self._db.put(_SEEN, key, str(self._seen[key]))
+        self._save()
+
+    def record_callback(self, outcome: str) -> None:
+        """A completion notice `delivered`, `retried` (one failed try of several) or `failed` (every try)."""
+        self.callbacks[outcome] += 1
         self._save()
 
     def task_started(self, account: AccountId, model: str) -> None:
@@ -88,6 +95,7 @@ class Counters:
             "max_running_per_account": self.max_running_per_account,
             "max_running_per_lane": self.max_running_per_lane,
             "duplicate_submissions": self.duplicate_submissions,
+            "callbacks": dict(self.callbacks),
         }
 
     def _save(self) -> None:
@@ -102,6 +110,7 @@ class Counters:
             self.injected[endpoint].update(by_fault)
         self.submitted.update(saved.get("tasks_submitted", {}))
         self.submitted_by_model.update(saved.get("tasks_submitted_by_model", {}))
+        self.callbacks.update(saved.get("callbacks", {}))
         for name in (
             "max_running",
             "max_running_per_account",

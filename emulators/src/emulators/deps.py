@@ -25,11 +25,11 @@ PURGE_INTERVAL_SECONDS = 1.0
 class Emulator:
     settings: EmulatorSettings
     db: Database
-    store: Store
+    store: Store  # DashScope's state (emulators.dashscope)
     counters: Counters
-    scheduler: Scheduler
+    scheduler: Scheduler  # DashScope's task clock
     controls: Controls
-    cutout: CutoutJobs  # cutout.pro's jobs (emulators.cutout)
+    cutout: CutoutJobs  # cutout.pro's jobs, their clock and state (emulators.cutout)
     _started: bool = field(default=False, repr=False)
     _purged_at: float = field(default=0.0, repr=False)
 

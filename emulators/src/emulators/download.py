@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 import httpx
 
-from emulators.errors import ProviderError, invalid_url
+
+class DownloadFailed(Exception):
+    """The input could not be had: it `timeout`, the connection was `refused`, an HTTP `status` other
+    than 200, or another transport `error`; `detail` says which in words."""
+
+    def __init__(self, kind: Literal["timeout", "refused", "status", "error"], detail: str) -> None:
+        super().__init__(detail)
+        self.kind, self.detail = kind, detail
 
 
 async def download(url: str, limit_seconds: float, max_bytes: int) -> bytes:
-    """GET the input within the provider's download limit (10 s by default)."""
+    """GET the input within the provider's download limit; past `max_bytes` the rest is not read."""
     try:
         async with (
             asyncio.timeout(limit_seconds),
@@ -18,7 +26,7 @@ async def download(url: str, limit_seconds: float, max_bytes: int) -> bytes:
             client.stream("GET", url, follow_redirects=True) as response,
         ):
             if response.status_code != 200:
-                raise invalid_url(f"download answered HTTP {response.status_code}")
+                raise DownloadFailed("status", f"download answered HTTP {response.status_code}")
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
@@ -28,9 +36,8 @@ async def download(url: str, limit_seconds: float, max_bytes: int) -> bytes:
                     break
             return b"".join(chunks)
     except (TimeoutError, httpx.TimeoutException) as exc:
-        raise ProviderError(400, "InvalidURL.Timeout", f"Downloading the file timed out: {url}") from exc
+        raise DownloadFailed("timeout", f"download timed out after {limit_seconds:g} s") from exc
     except httpx.ConnectError as exc:
-        message = f"Connection refused while downloading the file: {url}"
-        raise ProviderError(400, "InvalidURL.ConnectionRefused", message) from exc
+        raise DownloadFailed("refused", "the connection was refused") from exc
     except httpx.HTTPError as exc:
-        raise invalid_url(f"download failed: {exc.__class__.__name__}") from exc
+        raise DownloadFailed("error", f"download failed: {exc.__class__.__name__}") from exc

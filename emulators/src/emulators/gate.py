@@ -2,7 +2,8 @@
 
 Keyed by endpoint name, the route template with its method (`GET /api/v1/tasks/{task_id}`), so
 handlers know nothing of it. A reset closes the TCP connection without an HTTP answer; a timeout
-holds the call `timeout_seconds` and then answers 504.
+holds the call `timeout_seconds` and then answers 504. Its answers and the caller's account (for the
+quotas) are in the provider's dialect, chosen by path (cutout.pro's under `/cutout/`, else DashScope's).
 """
 
 from __future__ import annotations
@@ -13,17 +14,13 @@ from urllib.parse import parse_qs
 
 import httpx
 from starlette.datastructures import Headers
-from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from emulators.accounts import account_or_none
 from emulators.controls import Decision, error_decision
 from emulators.deps import Emulator
-from emulators.errors import error_json, oss_error_xml
+from emulators.dialects import Dialect, dialect_for
 from emulators.quotas import QUOTA_MESSAGE
-
-_OSS_ENDPOINTS = ("POST /oss", "GET /videos/{name}", "HEAD /videos/{name}")
 
 
 def endpoint_name(scope: Scope, routes: Sequence[BaseRoute]) -> str:
@@ -35,10 +32,13 @@ def endpoint_name(scope: Scope, routes: Sequence[BaseRoute]) -> str:
 
 
 class Gate:
-    def __init__(self, app: ASGIApp, emulator: Emulator, routes: Sequence[BaseRoute]) -> None:
+    def __init__(
+        self, app: ASGIApp, emulator: Emulator, routes: Sequence[BaseRoute], dialects: Sequence[Dialect]
+    ) -> None:
         self._app = app
         self._emulator = emulator
         self._routes = routes
+        self._dialects = dialects
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,6 +66,7 @@ class Gate:
     async def _pass(self, endpoint: str, scope: Scope, receive: Receive, send: Send, raw_send: Send) -> None:
         """Outage, then the endpoint's drawn fault, then its quota; else the handler answers."""
         controls = self._emulator.controls
+        dialect = dialect_for(scope["path"], self._dialects)
         outage = controls.outage_now()
         if outage is not None:
             decision = Decision("reset") if outage.status == "reset" else error_decision(outage.status)
@@ -74,7 +75,7 @@ class Gate:
         if decision.latency:
             await asyncio.sleep(decision.latency)
         if decision.action == "pass":
-            decision = self._throttled(endpoint, scope)
+            decision = self._throttled(endpoint, scope, dialect)
             if decision.action == "pass":
                 await self._app(scope, receive, send)
                 return
@@ -85,16 +86,13 @@ class Gate:
         if decision.action == "timeout":
             await asyncio.sleep(controls.config.timeout_seconds)
             decision = error_decision(504)
-        if endpoint in _OSS_ENDPOINTS:
-            response: Response = oss_error_xml(decision.status, decision.code, decision.message)
-        else:
-            response = error_json(decision.status, decision.code, decision.message)
+        response = dialect.error(endpoint, decision.status, decision.code, decision.message)
         await response(scope, receive, send)
 
-    def _throttled(self, endpoint: str, scope: Scope) -> Decision:
+    def _throttled(self, endpoint: str, scope: Scope, dialect: Dialect) -> Decision:
         """429 when the caller's account has spent this endpoint's quota (unknown keys: the handler's 401)."""
         controls = self._emulator.controls
-        account = account_or_none(Headers(scope=scope).get("authorization"), controls.config.accounts)
+        account = dialect.caller(Headers(scope=scope), controls.config.accounts)
         if account is None:
             return Decision()
         model = parse_qs(scope.get("query_string", b"").decode()).get("model", [""])[0]

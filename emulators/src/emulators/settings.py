@@ -57,9 +57,18 @@ class EmulatorSettings(BaseSettings):
     outage: str = ""
     timeout_seconds: float = Field(default=30.0, ge=0)
     detect_limit_failures: Literal["http400", "check_pass"] = "http400"
-    # cutout.pro (emulators.cutout): how long a job processes, and where its completion notice goes.
+    # cutout.pro (emulators.cutout). Run-time ones (also at /admin/config): how long a job processes, how
+    # many jobs of one account process at once (0: no limit), where completion notices go (JSON for the
+    # per-account URLs).
     cutout_run_seconds: float = Field(default=3.0, ge=0)
+    cutout_jobs_per_account: int = Field(default=1, ge=0)
     cutout_callback_url: str = ""
+    cutout_callback_urls: str = ""
+    # A notice is tried this many times, each POST limited to this long, with 0.5 s, 1 s, ... between.
+    cutout_callback_attempts: int = Field(default=3, ge=1)
+    cutout_callback_timeout_seconds: float = Field(default=2.0, gt=0)
+    # How long `resultUrl` / `gifUrl` stay valid after the job ends (undocumented: the emulator's choice).
+    cutout_result_ttl_seconds: float = Field(default=24 * HOUR, ge=0)
 
     @model_validator(mode="after")
     def _default_public_url(self) -> EmulatorSettings:

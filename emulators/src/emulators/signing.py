@@ -1,4 +1,4 @@
-"""HMAC-signed upload policies and video URLs, in the shape OSS uses."""
+"""HMAC-signed upload policies and result links (both providers'), in the shape OSS uses."""
 
 from __future__ import annotations
 
@@ -82,6 +82,11 @@ def _video_signature(secret: str, name: str, expires: int) -> str:
 def video_query(secret: str, name: str, expires: int) -> str:
     signature = _video_signature(secret, name, expires)
     return urlencode({"Expires": expires, "OSSAccessKeyId": OSS_ACCESS_KEY_ID, "Signature": signature})
+
+
+def signed_link(base_url: str, secret: str, name: str, expires: float) -> str:
+    """The link to the file `name` under `base_url`, valid until the epoch time `expires`."""
+    return f"{base_url}/{name}?{video_query(secret, name, int(expires))}"
 
 
 def video_signature_ok(secret: str, name: str, expires: int, signature: str) -> bool:

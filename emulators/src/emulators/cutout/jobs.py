@@ -1,130 +1,130 @@
-"""cutout.pro's jobs: processing (0) for `EMULATOR_CUTOUT_RUN_SECONDS`, then finished (1) with an MP4 (and
-a GIF when asked) of the photo moving like the template, or failed (2) when the photo shows no face. Kept
-in the emulator's state database, so a restart on the same data dir carries on. When a job ends, its
-notice is POSTed to the account's callback URL (`EMULATOR_CUTOUT_CALLBACK_URL`, or set at run time)."""
+"""The clock of cutout.pro's jobs: processing (0) for `cutout_run_seconds`, then finished (1) with the MP4
+(and GIF), or failed (2) with a `msg`: no face in the photo, or a scripted fate (`fail`, or `never`: still
+processing until `EMULATOR_STUCK_TASK_SECONDS`, then failed).
+
+The jobs of one account run `cutout_jobs_per_account` at a time (1 by default), the rest wait, still
+processing, in submit order: the shared `Lanes`, keyed by account. A job's end is fixed when it starts
+and kept in the state database, so after a restart `resume` carries each job on where its clock says. When
+a job ends its notice goes to the account's callback URL, off the clock (`notices`)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from typing import Any
 
-import httpx
-
-from emulators.cutout.render import render_clip
-from emulators.db import Database
-from emulators.signing import video_query
+from emulators.controls import Controls
+from emulators.counters import Counters
+from emulators.cutout.notices import Notices, Outcome
+from emulators.cutout.records import FAILED, FINISHED, MODEL, PROCESSING, CutoutTask
+from emulators.cutout.render import render_result
+from emulators.cutout.store import CutoutStore, photos_dir, results_dir
+from emulators.cutout.task_info import task_data
+from emulators.ids import AccountId
+from emulators.lanes import Lanes, sleep_until
+from emulators.settings import EmulatorSettings
 
 log = logging.getLogger(__name__)
-KIND = "cutout-task"
-EVENT = "EVENT_FACE_DRIVEN_TASK_FINISHED"
-CALLBACK_ATTEMPTS = 3
-
-
-@dataclass
-class CutoutTask:
-    task_id: int
-    account: str
-    template: int
-    gif: bool
-    photo: str  # the input file's name in the data dir
-    submitted_at: float
-    ends_at: float
-    no_face: str | None  # why it fails, if it does
-    status: int = 0  # 0 processing, 1 finished, 2 failed
-    ended_at: float | None = None
+STUCK_MESSAGE = "The task did not finish in time."
+INTERNAL_MESSAGE = "The task failed because of an internal error."
 
 
 class CutoutJobs:
-    def __init__(self, db: Database, folder: Path, public_url: str, secret: str, run_seconds: float) -> None:
-        self._db, self._folder, self._public, self._secret = db, folder, public_url.rstrip("/"), secret
-        self.run_seconds = run_seconds
-        self.callback_url = ""
-        self.callbacks_failed = 0
-        self._tasks = {int(k): CutoutTask(**json.loads(v)) for k, v in db.load(KIND).items()}
-        self._running: set[asyncio.Task[None]] = set()
+    def __init__(
+        self,
+        store: CutoutStore,
+        counters: Counters,
+        controls: Controls,
+        settings: EmulatorSettings,
+        notices: Notices,
+    ) -> None:
+        self.store = store
+        self._counters, self._controls, self._settings, self._notices = counters, controls, settings, notices
+        self._lanes: Lanes[AccountId, int] = Lanes(self._run)
 
-    def submit(
-        self, account: str, template: int, gif: bool, photo: bytes, extension: str, no_face: str | None
-    ) -> CutoutTask:
-        task_id = max(self._tasks, default=100000) + 1
-        name = f"{task_id}.{extension}"
-        self._folder.mkdir(parents=True, exist_ok=True)
-        (self._folder / name).write_bytes(photo)
-        now = time.time()
-        task = CutoutTask(task_id, account, template, gif, name, now, now + self.run_seconds, no_face)
-        self._save(task)
-        self._start(task)
-        return task
-
-    def get(self, task_id: int, account: str) -> CutoutTask | None:
-        task = self._tasks.get(task_id)
-        return task if task is not None and task.account == account else None
-
-    def all(self) -> list[CutoutTask]:
-        return sorted(self._tasks.values(), key=lambda t: t.task_id)
-
-    def info(self, task: CutoutTask) -> dict[str, object]:
-        """`getTaskInfo`'s `data`."""
-        data: dict[str, object] = {"taskId": task.task_id, "status": task.status}
-        if task.status == 1:
-            data["resultUrl"] = self._link(f"{task.task_id}.mp4")
-            if task.gif:
-                data["gifUrl"] = self._link(f"{task.task_id}.gif")
-        return data
+    def submit(self, task: CutoutTask) -> None:
+        self.store.put(task)
+        self._counters.record_submission(task.account, MODEL, task.sha256, str(task.template))
+        self._queue(task)
 
     def resume(self) -> None:
-        for task in self._tasks.values():
-            if task.status == 0:
-                self._start(task)
+        """Carry on after a restart: started jobs first, then the waiting ones in submit order; and send the
+        notices of jobs that ended without one."""
+        tasks = self.store.tasks()
+        for task in sorted(tasks, key=lambda t: (t.scheduled_time is None, t.submit_time)):
+            if task.status == PROCESSING:
+                self._queue(task)
+            elif task.notice is None:
+                self._notify(task)
 
     async def reset(self) -> None:
-        """Drop every job (an admin reset); their files go with the data dir's."""
         await self.close()
-        self._tasks.clear()
-        self._db.clear_kind(KIND)
+        self.store.reset()
 
     async def close(self) -> None:
-        for running in self._running:
-            running.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await self._lanes.close()
+        await self._notices.close()
 
-    def _start(self, task: CutoutTask) -> None:
-        running = asyncio.get_running_loop().create_task(self._run(task))
-        self._running.add(running)
-        running.add_done_callback(self._running.discard)
+    def _queue(self, task: CutoutTask) -> None:
+        self._lanes.add(task.account, task.task_id, self._controls.config.cutout_jobs_per_account)
 
-    async def _run(self, task: CutoutTask) -> None:
-        if task.no_face is None:
-            await asyncio.to_thread(
-                render_clip, self._folder / task.photo, self._folder, task.task_id, task.template, task.gif
-            )
-        await asyncio.sleep(max(0.0, task.ends_at - time.time()))
-        task.status, task.ended_at = (2 if task.no_face else 1), time.time()
-        self._save(task)
-        await self._notify(task)
-
-    async def _notify(self, task: CutoutTask) -> None:
-        if not self.callback_url:
+    async def _run(self, task_id: int) -> None:
+        task = self.store.get(task_id)
+        if task is None or task.status != PROCESSING:
             return
-        notice = {"eventName": EVENT, "eventData": {**self.info(task), "msg": task.no_face}}
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            for attempt in range(CALLBACK_ATTEMPTS):
-                try:
-                    if (await http.post(self.callback_url, json=notice)).is_success:
-                        return
-                except httpx.HTTPError as exc:
-                    log.info("cutout callback of %s failed: %r", task.task_id, exc)
-                await asyncio.sleep(0.5 * 2**attempt)
-        self.callbacks_failed += 1
+        if task.scheduled_time is None:
+            now = time.time()
+            task = self._update(
+                task, scheduled_time=now, ends_at=now + self._controls.config.cutout_run_seconds
+            )
+        self._counters.task_started(task.account, MODEL)
+        try:
+            task = await self._work(task)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("cutout.pro job %s failed", task_id)
+            task = self._end(task, FAILED, code="InternalError", msg=INTERNAL_MESSAGE)
+        finally:
+            self._counters.task_stopped(task.account, MODEL)
+        self._notify(task)
 
-    def _link(self, name: str) -> str:
-        expires = int(time.time()) + 24 * 3600
-        return f"{self._public}/cutout/results/{name}?{video_query(self._secret, name, expires)}"
+    async def _work(self, task: CutoutTask) -> CutoutTask:
+        fate, ends_at = task.fate, task.ends_at or time.time()
+        if fate is not None and fate.fate == "never":
+            await sleep_until(task.submit_time + self._settings.stuck_task_seconds)
+            return self._end(task, FAILED, code="Timeout", msg=STUCK_MESSAGE)
+        if fate is not None:
+            await sleep_until(ends_at)
+            return self._end(task, FAILED, code=fate.code, msg=fate.message)
+        folder = results_dir(self._settings)
+        gif = folder / f"{task.task_id}.gif" if task.gif else None
+        video = folder / f"{task.task_id}.mp4"
+        photo = photos_dir(self._settings) / task.photo
+        once = self._settings.render == "once"
+        work = render_result(photo, video, task.template, hd=task.hd, gif=gif, once=once)
+        seconds, _ = await asyncio.gather(work, sleep_until(ends_at))
+        return self._end(task, FINISHED, seconds=seconds)
 
-    def _save(self, task: CutoutTask) -> None:
-        self._tasks[task.task_id] = task
-        self._db.put(KIND, str(task.task_id), json.dumps(asdict(task)))
+    def _end(self, task: CutoutTask, status: int, **changes: Any) -> CutoutTask:
+        return self._update(task, status=status, end_time=time.time(), **changes)
+
+    def _notify(self, task: CutoutTask) -> None:
+        config = self._controls.config
+        url = config.cutout_callback_urls.get(task.account) or config.cutout_callback_url
+        if not url:
+            self._update(task, notice="unsent")
+            return
+
+        def done(outcome: Outcome) -> None:
+            current = self.store.get(task.task_id)
+            if current is not None:
+                self._update(current, notice=outcome)
+
+        self._notices.send(url, task_data(task, self._settings), done)
+
+    def _update(self, task: CutoutTask, **changes: Any) -> CutoutTask:
+        updated = task.model_copy(update=changes)
+        self.store.put(updated)
+        return updated

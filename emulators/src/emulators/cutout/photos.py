@@ -1,47 +1,46 @@
-"""What cutout.pro does with a submitted photo before its job: fetch it, apply the documented limits, and
-decide (as the emulator can only script it) whether it shows a face."""
+"""What cutout.pro makes of a submitted photo: its documented limits (PNG/JPG/JPEG/BMP/WEBP by content, at
+most 4096x4096 pixels, under 15 MB), then whether it shows a face, which the emulator can only script.
+
+The face: an answer registered for the photo's sha256 (`POST /admin/cutout/faces`); else its own metadata
+(`emulator-detect: <reason>`, as `make_photo(detect_reason=...)` writes it) means none; else a picture of
+one flat colour has none; else a real photo has one.
+"""
 
 from __future__ import annotations
 
-import io
+from emulators.cutout.envelope import BAD_FORMAT, BAD_RESOLUTION, TOO_LARGE, Refused
+from emulators.cutout.records import FaceOutcome
+from emulators.pictures import ImageTooLarge, Picture, UnreadableImage, examine, opened_image
 
-import numpy as np
-from PIL import Image, UnidentifiedImageError
-
-from emulators.marks import metadata_marks
-
-FORMATS = {"JPEG": "jpg", "PNG": "png", "BMP": "bmp", "WEBP": "webp"}
 MAX_BYTES = 15 * 1024 * 1024
 MAX_SIDE = 4096
 NO_FACE = "No face was found in the image. Please upload an image with one clear, frontal face."
-_FLAT_STDDEV = 2.0
+FORMATS_TEXT = "PNG, JPG, JPEG, BMP or WEBP"
 
 
-class Refused(Exception):
-    """The submit is refused: `code` and `msg` go into the envelope."""
-
-    def __init__(self, code: int, msg: str, status: int = 400) -> None:
-        super().__init__(msg)
-        self.code, self.msg, self.status = code, msg, status
-
-
-def check_photo(data: bytes) -> tuple[str, str | None]:
-    """The photo's file extension, and why it has no face (None: it has one). Raises `Refused`."""
+def check_photo(data: bytes) -> Picture:
+    """The photo, read; `Refused` when it breaks a documented limit."""
     if len(data) >= MAX_BYTES:
-        raise Refused(4002, "The image must be smaller than 15MB.")
+        raise Refused(TOO_LARGE, f"The image must be smaller than 15MB; it is {len(data) / 2**20:.1f}MB.")
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise Refused(4001, "The image cannot be read; use PNG, JPG, JPEG, BMP or WEBP.") from exc
-    with image:
-        if image.format not in FORMATS:
-            raise Refused(4001, f"Unsupported image format {image.format}; use PNG, JPG, JPEG, BMP or WEBP.")
-        if max(image.size) > MAX_SIDE:
-            raise Refused(4003, "The image must be at most 4096x4096 pixels.")
-        marks = metadata_marks(image.info)
-        grey = np.asarray(image.convert("L").reduce(max(1, min(image.size) // 64)), dtype=np.float32)
-        extension = FORMATS[image.format]
+        with opened_image(data) as image:
+            width, height = image.size
+            if max(width, height) > MAX_SIDE:
+                raise Refused(
+                    BAD_RESOLUTION, f"The image must be at most 4096x4096 pixels; it is {width}x{height}."
+                )
+            return examine(image, data)
+    except ImageTooLarge as exc:
+        raise Refused(BAD_RESOLUTION, "The image must be at most 4096x4096 pixels.") from exc
+    except UnreadableImage as exc:
+        raise Refused(BAD_FORMAT, f"The image cannot be used ({exc}); upload {FORMATS_TEXT}.") from exc
+
+
+def missing_face(photo: Picture, scripted: FaceOutcome | None) -> str | None:
+    """Why the photo has no face (its job will fail with this), or None when it has one."""
+    if scripted is not None:
+        return None if scripted.face else scripted.reason or NO_FACE
+    marks = photo.marks
     if "emulator-detect" in marks or "emulator-detect-code" in marks:
-        return extension, marks.get("emulator-detect") or NO_FACE
-    return extension, NO_FACE if float(grey.std()) < _FLAT_STDDEV else None
+        return marks.get("emulator-detect") or NO_FACE
+    return NO_FACE if photo.blank else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from emulators.dashscope.store import Store
-from emulators.download import download
-from emulators.errors import invalid_parameter, invalid_url
+from emulators.download import DownloadFailed, download
+from emulators.errors import ProviderError, invalid_parameter, invalid_url
 from emulators.ids import AccountId
 
 
@@ -23,8 +23,21 @@ async def fetch_input(
     if url.startswith("oss://"):
         return await _read_oss(url, model=model, account=account, oss_resolve=oss_resolve, store=store)
     if url.startswith(("http://", "https://")):
-        return await download(url, limit_seconds, max_bytes)
+        try:
+            return await download(url, limit_seconds, max_bytes)
+        except DownloadFailed as exc:
+            raise _download_error(url, exc) from exc
     raise invalid_url("only http(s):// and oss:// URLs are supported")
+
+
+def _download_error(url: str, failed: DownloadFailed) -> ProviderError:
+    if failed.kind == "timeout":
+        return ProviderError(400, "InvalidURL.Timeout", f"Downloading the file timed out: {url}")
+    if failed.kind == "refused":
+        return ProviderError(
+            400, "InvalidURL.ConnectionRefused", f"Connection refused while downloading the file: {url}"
+        )
+    return invalid_url(failed.detail)
 
 
 async def _read_oss(url: str, *, model: str, account: AccountId, oss_resolve: bool, store: Store) -> bytes:

@@ -5,14 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict
-
 from emulators.config import Fate
 from emulators.ids import AccountId, TaskId
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+from emulators.tables import Record
 
 
 class OssObject(Record):

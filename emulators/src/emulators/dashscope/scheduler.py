@@ -1,7 +1,7 @@
 """Runs tasks through the provider's lifecycle, one at a time per account and model, FIFO.
 
 PENDING -> PRE-PROCESSING -> RUNNING -> POST-PROCESSING -> SUCCEEDED (or FAILED); a PENDING task may
-be CANCELED. Each (account, model) lane has one worker coroutine that drains its queue. Every phase
+be CANCELED. Each (account, model) lane is one of the shared `Lanes`, one task at a time. Every phase
 ends at a time computed from the task's stored `scheduled_time`, so after a restart `resume` picks
 each task up where the clock says it is. The work itself (rendering the video, making the
 template) happens during POST-PROCESSING.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from emulators.counters import Counters
 from emulators.dashscope.records import ACTIVE_STATUSES, FINAL_STATUSES, Task, TaskStatus
 from emulators.dashscope.store import Store
 from emulators.ids import AccountId, TaskId
+from emulators.lanes import Lanes, sleep_until
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +47,17 @@ class Scheduler:
         self._counters = counters
         self._timings = timings
         self._workers = workers
-        self._queues: dict[Lane, deque[TaskId]] = {}
-        self._lanes: dict[Lane, asyncio.Task[None]] = {}
+        self._lanes: Lanes[Lane, TaskId] = Lanes(self._run)
 
     def submit(self, task: Task) -> None:
         self._store.put_task(task)
-        self._enqueue(task)
+        self._lanes.add(task.lane, task.task_id)
 
     def resume(self) -> None:
         """Queue every unfinished task again: running ones first, then the rest in submit order."""
         unfinished = [task for task in self._store.tasks() if task.status not in FINAL_STATUSES]
         for task in sorted(unfinished, key=lambda t: (t.status not in ACTIVE_STATUSES, t.submit_time)):
-            self._enqueue(task)
+            self._lanes.add(task.lane, task.task_id)
 
     def cancel(self, task_id: TaskId) -> bool:
         """Cancel a PENDING task; False when it is in any other state."""
@@ -70,32 +69,14 @@ class Scheduler:
 
     async def close(self) -> None:
         """Stop every worker (tasks in flight stay where they are); used by reset and shutdown."""
-        lanes = list(self._lanes.values())
-        for lane in lanes:
-            lane.cancel()
-        await asyncio.gather(*lanes, return_exceptions=True)
-        self._lanes.clear()
-        self._queues.clear()
-
-    def _enqueue(self, task: Task) -> None:
-        lane = task.lane
-        self._queues.setdefault(lane, deque()).append(task.task_id)
-        worker = self._lanes.get(lane)
-        if worker is None or worker.done():
-            self._lanes[lane] = asyncio.create_task(self._drain(lane), name=f"lane-{lane[0]}-{lane[1]}")
-
-    async def _drain(self, lane: Lane) -> None:
-        queue = self._queues[lane]
-        while queue:
-            await self._run(queue[0])
-            queue.popleft()
+        await self._lanes.close()
 
     async def _run(self, task_id: TaskId) -> None:
         task = self._store.get_task(task_id)
         if task is None or task.status in FINAL_STATUSES:
             return
         if task.status is TaskStatus.PENDING:
-            await _sleep_until(task.submit_time + self._timings.pending)
+            await sleep_until(task.submit_time + self._timings.pending)
             task = self._store.get_task(task_id)
             if task is None or task.status is not TaskStatus.PENDING:
                 return  # canceled while waiting
@@ -120,19 +101,19 @@ class Scheduler:
                 task = self._update(task, status=phase)
             if fate is not None and fate.phase == phase.value:
                 if fate.fate == "never":
-                    await _sleep_until(task.submit_time + timings.stuck)
+                    await sleep_until(task.submit_time + timings.stuck)
                     message = "The task did not finish in time."
                     self._finish(task, TaskStatus.FAILED, code="InternalError.Timeout", message=message)
                     return
-                await _sleep_until(ends[phase])
+                await sleep_until(ends[phase])
                 self._finish(task, TaskStatus.FAILED, code=fate.code, message=fate.message)
                 return
             if phase is TaskStatus.POST_PROCESSING:
                 work = self._workers[task.model](task)
-                result, _ = await asyncio.gather(work, _sleep_until(ends[phase]))
+                result, _ = await asyncio.gather(work, sleep_until(ends[phase]))
                 self._finish(task, TaskStatus.SUCCEEDED, **result)
                 return
-            await _sleep_until(ends[phase])
+            await sleep_until(ends[phase])
 
     def _update(self, task: Task, **changes: Any) -> Task:
         current = self._store.get_task(task.task_id) or task
@@ -148,9 +129,3 @@ def _cumulative(start: float, timings: Timings) -> tuple[float, float, float]:
     preprocessed = start + timings.preprocess
     ran = preprocessed + timings.run
     return preprocessed, ran, ran + timings.postprocess
-
-
-async def _sleep_until(deadline: float) -> None:
-    delay = deadline - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)

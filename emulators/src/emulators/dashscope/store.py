@@ -10,13 +10,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Generic, TypeVar
 
-from emulators.dashscope.records import FINAL_STATUSES, DetectOutcome, OssObject, Record, Task, Template
+from emulators.dashscope.records import FINAL_STATUSES, DetectOutcome, OssObject, Task, Template
 from emulators.db import Database
 from emulators.ids import TaskId
-
-R = TypeVar("R", bound=Record)
+from emulators.tables import Table
 
 
 @dataclass(frozen=True)
@@ -24,28 +22,6 @@ class Retention:
     files: float
     tasks: float
     video_urls: float
-
-
-class Table(Generic[R]):
-    """One kind of record by key, mirrored into the database."""
-
-    def __init__(self, db: Database, kind: str, model: type[R]) -> None:
-        self._db, self._kind = db, kind
-        self.rows: dict[str, R] = {
-            key: model.model_validate_json(body) for key, body in db.load(kind).items()
-        }
-
-    def put(self, key: str, row: R) -> None:
-        self.rows[key] = row
-        self._db.put(self._kind, key, row.model_dump_json())
-
-    def drop(self, key: str) -> None:
-        if self.rows.pop(key, None) is not None:
-            self._db.delete(self._kind, key)
-
-    def clear(self) -> None:
-        self.rows.clear()
-        self._db.clear_kind(self._kind)
 
 
 class Store:

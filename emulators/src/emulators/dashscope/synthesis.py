@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import time
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -14,7 +12,6 @@ from pydantic import BaseModel, StrictBool
 
 from emulators.config import Fate
 from emulators.dashscope.auth import CurrentAccount, OssResolve, current_account, require_async
-from emulators.dashscope.fates import choose_fate
 from emulators.dashscope.fetch import fetch_input
 from emulators.dashscope.images import MAX_IMAGE_BYTES, inspect_photo
 from emulators.dashscope.records import Task
@@ -24,8 +21,10 @@ from emulators.dashscope.templates import find_template, template_seconds
 from emulators.dashscope.verdict import judge
 from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError, invalid_parameter
+from emulators.fates import choose_fate
 from emulators.files import write_file
 from emulators.ids import new_request_id, new_task_id
+from emulators.render_once import copy_of_render
 from emulators.settings import EmulatorSettings
 from emulators.video import Motion, render_video
 
@@ -112,9 +111,6 @@ async def submit_synthesis(
     return {"request_id": new_request_id(), "output": {"task_id": task_id, "task_status": "PENDING"}}
 
 
-_RENDERED: dict[Path, float] = {}  # with render "once": the shared video of each template and size
-
-
 async def _render(settings: EmulatorSettings, store: Store, task: Task) -> dict[str, Any]:
     """Render the photo into an MP4 that moves like the template (in a thread)."""
     template = find_template(store, task.account, task.template_id)
@@ -122,19 +118,19 @@ async def _render(settings: EmulatorSettings, store: Store, task: Task) -> dict[
         raise RuntimeError(f"template {task.template_id} is gone")
     out_path = settings.data_dir / "videos" / f"{task.task_id}.mp4"
     size = FRAME_SIZES[output_ratio(task)]
-    seconds = template_seconds(template, settings.video_seconds)
-    motion = Motion(template.motion)
+    render = partial(
+        render_video,
+        task.input_path,
+        motion=Motion(template.motion),
+        seconds=template_seconds(template, settings.video_seconds),
+        size=size,
+        keep_bg=task.use_ref_img_bg,
+    )
     if settings.render == "once":
         shared = settings.data_dir / "videos" / f"shared-{task.template_id}-{size[0]}x{size[1]}.mp4"
-        if shared not in _RENDERED or not shared.exists():  # (an admin reset removes the files)
-            _RENDERED[shared] = await asyncio.to_thread(
-                render_video, task.input_path, shared, motion, seconds, size, task.use_ref_img_bg
-            )
-        await asyncio.to_thread(shutil.copyfile, shared, out_path)
-        return {"video_path": out_path, "video_duration": _RENDERED[shared]}
-    duration = await asyncio.to_thread(
-        render_video, task.input_path, out_path, motion, seconds, size, task.use_ref_img_bg
-    )
+        duration = await copy_of_render(shared, out_path, render)
+    else:
+        duration = await asyncio.to_thread(render, out_path)
     return {"video_path": out_path, "video_duration": duration}
 
 

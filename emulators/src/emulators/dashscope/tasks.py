@@ -13,7 +13,7 @@ from emulators.deps import EmulatorDep
 from emulators.errors import ProviderError
 from emulators.ids import TaskId, new_request_id, provider_time
 from emulators.settings import EmulatorSettings
-from emulators.signing import video_query
+from emulators.signing import signed_link
 
 router = APIRouter()
 
@@ -47,9 +47,8 @@ async def cancel_task(task_id: str, account: CurrentAccount, emulator: EmulatorD
 
 def video_url(task: Task, settings: EmulatorSettings) -> str:
     """`<public_url>/videos/<task_id>.mp4?Expires=<epoch>&OSSAccessKeyId=...&Signature=...`."""
-    name = f"{task.task_id}.mp4"
-    expires = int((task.end_time or 0) + settings.video_url_ttl_seconds)
-    return f"{settings.public_url}/videos/{name}?{video_query(settings.secret, name, expires)}"
+    expires = (task.end_time or 0) + settings.video_url_ttl_seconds
+    return signed_link(f"{settings.public_url}/videos", settings.secret, f"{task.task_id}.mp4", expires)
 
 
 def _output(task: Task, settings: EmulatorSettings) -> dict[str, Any]:

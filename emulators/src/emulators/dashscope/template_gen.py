@@ -15,7 +15,6 @@ from pydantic import BaseModel
 
 from emulators.dashscope.auth import CurrentAccount, OssResolve, current_account, require_async
 from emulators.dashscope.clips import MAX_VIDEO_BYTES, inspect_clip
-from emulators.dashscope.fates import choose_fate
 from emulators.dashscope.fetch import fetch_input
 from emulators.dashscope.records import Task, Template
 from emulators.dashscope.scheduler import Worker
@@ -23,6 +22,7 @@ from emulators.dashscope.store import Store
 from emulators.dashscope.templates import motion_for
 from emulators.deps import EmulatorDep
 from emulators.errors import invalid_parameter
+from emulators.fates import choose_fate
 from emulators.files import write_file
 from emulators.ids import new_request_id, new_task_id, new_template_id
 

@@ -7,6 +7,9 @@ from emulators.dashscope.store import Store
 from emulators.ids import AccountId
 from emulators.video import Motion
 
+# The motions of the stock templates; a generated template moves in one of these.
+STOCK_MOTIONS = (Motion.BOUNCE, Motion.SWAY, Motion.ZOOM_PULSE, Motion.TILT)
+
 STOCK_TEMPLATES: dict[str, Template] = {
     t.template_id: t
     for t in (
@@ -39,8 +42,7 @@ def find_template(store: Store, account: AccountId, template_id: str) -> Templat
 
 def motion_for(sha256: str) -> Motion:
     """A generated template moves in one of the stock ways, chosen by its video's content."""
-    motions = list(Motion)
-    return motions[int(sha256[:8], 16) % len(motions)]
+    return STOCK_MOTIONS[int(sha256[:8], 16) % len(STOCK_MOTIONS)]
 
 
 def template_seconds(template: Template, video_seconds: float) -> float:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from emulators.dashscope.images import Photo
 from emulators.dashscope.records import DetectOutcome
+from emulators.pictures import Picture
 
 PASS_REASON = "success"
 DEFAULT_FAIL_REASON = (
@@ -50,7 +50,7 @@ def body_style(width: int, height: int) -> str:
     return "full" if height / width >= 1.3 else "half"
 
 
-def judge(photo: Photo, scripted: DetectOutcome | None) -> Verdict:
+def judge(photo: Picture, scripted: DetectOutcome | None) -> Verdict:
     if scripted is not None:
         if scripted.check_pass:
             style = scripted.bodystyle or body_style(photo.width, photo.height)

@@ -4,6 +4,7 @@ from emulators.testing.client import asgi_client, form_fields, get_policy, photo
 from emulators.testing.media import (
     PngChunk,
     first_half,
+    flat_photo,
     make_clip,
     make_photo,
     noise_image,
@@ -22,6 +23,7 @@ __all__ = [
     "PngChunk",
     "asgi_client",
     "first_half",
+    "flat_photo",
     "form_fields",
     "get_policy",
     "make_clip",

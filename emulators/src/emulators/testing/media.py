@@ -57,6 +57,15 @@ def make_photo(
     return out.getvalue()
 
 
+def flat_photo(
+    size: tuple[int, int] = (400, 400), colour: tuple[int, int, int] = (90, 90, 90), image_format: str = "PNG"
+) -> bytes:
+    """A picture of one flat colour: the emulator finds no person (DashScope) and no face (cutout.pro)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, image_format)
+    return out.getvalue()
+
+
 def make_clip(
     seconds: float = 2.0, fps: int = 24, size: tuple[int, int] = (256, 384), task_mark: str | None = None
 ) -> bytes:

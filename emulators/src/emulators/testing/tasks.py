@@ -35,7 +35,7 @@ async def submit_synthesis(
     """Upload the photo for the synthesis model, submit it, return the PENDING task's id."""
     url = await upload_photo(client, photo or make_photo(), model=SYNTHESIS_MODEL)
     body = synthesis_body(url, template_id, **parameters)
-    response = await _retry_throttled(lambda: client.post(SUBMIT_PATH, json=body, headers=ASYNC))
+    response = await retry_throttled(lambda: client.post(SUBMIT_PATH, json=body, headers=ASYNC))
     assert response.status_code == 200, response.text
     assert response.json()["output"]["task_status"] == "PENDING"
     task_id: str = response.json()["output"]["task_id"]
@@ -43,7 +43,7 @@ async def submit_synthesis(
 
 
 async def query_task(client: httpx.AsyncClient, task_id: str) -> dict[str, Any]:
-    response = await _retry_throttled(lambda: client.get(f"/api/v1/tasks/{task_id}"))
+    response = await retry_throttled(lambda: client.get(f"/api/v1/tasks/{task_id}"))
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -66,7 +66,7 @@ async def wait_for_task(
     raise AssertionError(f"task {task_id} never reached {sorted(statuses)}")
 
 
-async def _retry_throttled(call: Any, attempts: int = 20) -> httpx.Response:
+async def retry_throttled(call: Any, attempts: int = 20) -> httpx.Response:
     for _ in range(attempts):
         response: httpx.Response = await call()
         if response.status_code != 429:

@@ -1,8 +1,9 @@
-"""How a submitted task will end, decided at submit so it survives a restart.
+"""How a submitted task will end, decided at submit so it survives a restart (both providers' tasks).
 
 In order: the first matching rule of the configuration's `task_fates` (by sha256, model, the next N
 submits, a probability); the input's own `emulator-task` metadata (`fail <code> [message]`,
-`never`, `succeed`); for a photo, a failed person check; otherwise success.
+`never`, `succeed`); the provider's own verdict on the input (`fallback`: DashScope's failed person
+check, cutout.pro's missing face); otherwise success.
 """
 
 from __future__ import annotations
