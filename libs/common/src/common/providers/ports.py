@@ -2,8 +2,9 @@
 
 A provider is one adapter module implementing these three ports (`common.providers.dashscope_ports`,
 `common.providers.cutout_ports`, over their API clients), registered by name in
-`common.providers.registry`; the stages only ever see the ports. A port a provider has no call for still answers (e.g. cutout.pro has no photo check: its
-`PhotoCheck` passes every photo, whose documented limits the gateway already applied).
+`common.providers.registry`; the stages only ever see the ports. A port a provider has no call for still
+answers (e.g. cutout.pro has no photo check: its `PhotoCheck` passes every photo, whose documented limits
+the gateway already applied).
 
 Errors are `common.providers.errors`: retryable (429, 5xx, timeouts: the stage tries again later),
 permanent (the input is wrong: the generation fails with the provider's message), configuration (a wrong
